@@ -1,0 +1,74 @@
+/**
+ * The rig's one error catalogue. Every error the rig raises on purpose is a {@link HilError} with a
+ * stable `code`; callers branch on `code` (never on message text) and on `kind`, which decides the CLI
+ * exit code and whether a job is retried elsewhere.
+ */
+
+/** What went wrong, in the sense that decides what happens next. */
+export type ErrorKind =
+  /** The input (config, suite, image, flags) is wrong: exit 2, nothing was changed. */
+  | 'bad-input'
+  /** The board, port or rig misbehaved: exit 3, retryable on other boards. */
+  | 'infrastructure'
+  /** The firmware under test is wrong: reported as a test failure (exit 1), never thrown to the CLI. */
+  | 'test-failure';
+
+/** Stable error codes. Add new ones here only; tests check that each is documented in the README. */
+export const ErrorCodes = {
+  CONFIG_NOT_FOUND: { kind: 'bad-input', summary: 'a bench or config file does not exist' },
+  CONFIG_INVALID: { kind: 'bad-input', summary: 'a bench or config file breaks the schema' },
+  SUITE_NOT_FOUND: { kind: 'bad-input', summary: 'a suite path does not exist or has no suite.yaml' },
+  SUITE_INVALID: { kind: 'bad-input', summary: 'a suite manifest breaks the suite schema' },
+  NOT_ENOUGH_BOARDS: { kind: 'bad-input', summary: 'a suite asks for more boards than the bench has' },
+  USAGE: { kind: 'bad-input', summary: 'wrong command-line usage' },
+  PORT_IN_USE: { kind: 'bad-input', summary: 'a serial port or RFC 2217 endpoint is already open elsewhere' },
+  PORT_UNREACHABLE: { kind: 'infrastructure', summary: 'a serial port or RFC 2217 endpoint cannot be opened' },
+  RFC2217_NEGOTIATION: { kind: 'infrastructure', summary: 'the remote end does not speak RFC 2217' },
+  LINK_GONE: { kind: 'infrastructure', summary: 'the serial link closed or vanished during use' },
+  TIMEOUT: { kind: 'infrastructure', summary: 'a board did not answer within its deadline' },
+  REPL_PROTOCOL: { kind: 'infrastructure', summary: 'a board answered outside the raw REPL protocol' },
+  ABORTED: { kind: 'infrastructure', summary: 'the operation was cancelled' },
+  SIM_START: { kind: 'infrastructure', summary: 'the virtual lab could not start' },
+} as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Facts that help a person see what happened: which board, which phase, what it last printed. */
+export interface ErrorEvidence {
+  boardId?: string;
+  portPath?: string;
+  phase?: string;
+  file?: string;
+  /** The last lines the board printed, most recent last. */
+  consoleTail?: string;
+  [key: string]: unknown;
+}
+
+/** An error the rig raises on purpose, with a stable code and evidence. */
+export class HilError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  readonly evidence: ErrorEvidence;
+
+  constructor(code: ErrorCode, message: string, evidence: ErrorEvidence = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HilError';
+    this.code = code;
+    this.kind = ErrorCodes[code].kind;
+    this.evidence = evidence;
+  }
+}
+
+/** True when `err` is a {@link HilError}, optionally with the given code. */
+export function isHilError(err: unknown, code?: ErrorCode): err is HilError {
+  return err instanceof HilError && (code === undefined || err.code === code);
+}
+
+/** CLI exit codes (HOUSE-STYLE: 0 passed, 1 test failures, 2 bad input, 3 infrastructure). */
+export const ExitCode = { passed: 0, testFailures: 1, badInput: 2, infrastructure: 3 } as const;
+
+/** The exit code an error ends the CLI with: bad input → 2, everything else unexpected → 3. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof HilError) return err.kind === 'bad-input' ? ExitCode.badInput : ExitCode.infrastructure;
+  return ExitCode.infrastructure;
+}
