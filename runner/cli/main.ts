@@ -1,0 +1,72 @@
+/**
+ * The `hil` command line: a thin shell over the programmatic API. Usage errors exit 2; the exit codes
+ * of each command follow HOUSE-STYLE (0 passed, 1 test failures, 2 bad input, 3 infrastructure).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { exitCodeFor, ExitCode, HilError } from '../errors.ts';
+import { runCommand } from './run-command.ts';
+import { simCommand } from './sim-command.ts';
+import type { CliIo } from './cli-io.ts';
+import { processIo } from './cli-io.ts';
+
+/** Runs the CLI with `argv` (without `node` and the script) and returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.passed;
+  const program = new Command('hil')
+    .description('Hardware-in-the-loop test rig for ESP32-family boards running MicroPython.\n' +
+      'Without --bench every command uses the virtual lab (hil-config/bench.yaml): simulated boards\n' +
+      'running the real MicroPython interpreter, reached over RFC 2217 on loopback.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run "hil --help" for usage)');
+  const logLevel = new Option('--log-level <level>', 'log level on stderr (trace shows serial traffic)')
+    .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('warn');
+
+  program.command('run')
+    .description('Run suites on the bench and report the results (exit 0 all passed, 1 failures, 2 bad input, 3 rig error)')
+    .argument('<suites...>', 'suite folders, e.g. suites/smoke')
+    .option('--bench <file>', 'bench file (default: the virtual lab, hil-config/bench.yaml)')
+    .option('--junit <file>', 'write JUnit XML to this file')
+    .option('--json', 'print a JSON report on stdout instead of the readable summary')
+    .option('--board <id...>', 'use only these boards of the bench')
+    .addOption(logLevel)
+    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; logLevel: string }) => {
+      exitCode = await runCommand({ suites, ...options }, io);
+    });
+
+  program.command('sim')
+    .description('Start the virtual lab in the foreground and print each board\'s RFC 2217 URL, chip, MAC and\n' +
+      'USB identity, for esptool.py, mpremote or pyserial. Runs until Ctrl-C (SIGINT) or SIGTERM.')
+    .option('--bench <file>', 'virtual bench file (default: hil-config/bench.yaml)')
+    .option('--base-port <port>', 'serve board N on port base+N (default: any free ports)', parsePort)
+    .addOption(logLevel)
+    .action(async (options: { bench?: string; basePort?: number; logLevel: string }) => {
+      exitCode = await simCommand(options, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err: unknown) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? ExitCode.passed : ExitCode.badInput;
+    }
+    io.stderr.write(`hil: ${describeError(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65000) {
+    throw new HilError('USAGE', `--base-port must be a TCP port number between 1 and 65000 (got "${value}")`);
+  }
+  return port;
+}
+
+/** One readable paragraph for an error, with its code. */
+export function describeError(err: unknown): string {
+  if (err instanceof HilError) return `${err.message} [${err.code}]`;
+  if (err instanceof Error) return `unexpected error: ${err.stack ?? err.message}`;
+  return `unexpected error: ${String(err)}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * `hil run`: validate everything first (bench, suites, board placement, output paths) so that bad input
+ * exits 2 before any board is touched; then open the bench, run, report, and close the bench.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_BENCH_FILE, loadBench } from '../../hil-config/load-bench.ts';
+import { exitCodeFor, HilError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { ConsoleReporter } from '../report/console-reporter.ts';
+import { JsonReporter } from '../report/json-reporter.ts';
+import { JUnitReporter } from '../report/junit-reporter.ts';
+import type { RunReporter } from '../suite/run-events.ts';
+import { planBoardSets } from '../suite/board-allocation.ts';
+import { loadSuite } from '../suite/suite-loader.ts';
+import { runSuites } from '../suite/suite-runner.ts';
+import { describeError } from './main.ts';
+import { openBench, stateHomeFrom } from './compose.ts';
+import type { CliIo } from './cli-io.ts';
+
+export interface RunOptions {
+  suites: string[];
+  bench?: string;
+  junit?: string;
+  json?: boolean;
+  board?: string[];
+  logLevel: string;
+}
+
+export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
+  const logger = createLogger(options.logLevel);
+  const benchFile = options.bench === undefined ? DEFAULT_BENCH_FILE : resolve(io.cwd, options.bench);
+  const bench = loadBench(benchFile, { stateHome: stateHomeFrom(io.env) });
+  const suites = options.suites.map((ref) => loadSuite(ref, io.cwd));
+  const boards = bench.boards.filter((board) => options.board === undefined || options.board.includes(board.id));
+  for (const id of options.board ?? []) {
+    if (!bench.boards.some((board) => board.id === id)) {
+      throw new HilError('USAGE', `--board ${id}: no such board in ${bench.file} (boards: ${bench.boards.map((b) => b.id).join(', ')})`);
+    }
+  }
+  // Placement is checked against the bench file before the bench is opened: nothing starts on bad input.
+  const placeholderEndpoints = boards.map((b) => ({ boardId: b.id, portPath: b.portPath, chip: b.chip, usb: b.usb, linkUrl: '', expectedMac: b.mac }));
+  for (const suite of suites) planBoardSets(suite.ref, suite.manifest, placeholderEndpoints);
+  const junitPath = options.junit === undefined ? undefined : resolve(io.cwd, options.junit);
+  if (junitPath !== undefined) checkWritableTarget(junitPath, '--junit');
+
+  const reporters: RunReporter[] = [new ConsoleReporter({
+    progress: io.stderr,
+    summary: options.json === true ? io.stderr : io.stdout,
+    color: io.stderr.isTTY === true,
+  })];
+  if (junitPath !== undefined) reporters.push(new JUnitReporter({ path: junitPath }));
+  if (options.json === true) reporters.push(new JsonReporter({ stream: io.stdout }));
+
+  const abort = new AbortController();
+  void io.interrupted.then((signal) => abort.abort(new HilError('ABORTED', `run interrupted by ${signal}`)));
+  io.stderr.write(`hil: opening bench "${bench.name}" (${boards.length} board${boards.length === 1 ? '' : 's'})\n`);
+  const session = await openBench(bench, { logger, boardIds: boards.map((b) => b.id) });
+  try {
+    return await runSuites({ suites, bench: session, reporters, signal: abort.signal, logger });
+  } catch (err: unknown) {
+    io.stderr.write(`hil: ${describeError(err)}\n`);
+    return exitCodeFor(err);
+  } finally {
+    await session.close();
+  }
+}
+
+function checkWritableTarget(path: string, flag: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new HilError('USAGE', `${flag} ${path} is a directory; give a file name`);
+  const parent = dirname(path);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new HilError('USAGE', `${flag} ${path}: folder ${parent} does not exist`);
+}

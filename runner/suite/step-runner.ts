@@ -1,0 +1,107 @@
+/**
+ * Carries out the steps of one test case on one board. A board-side exception is a test failure
+ * (returned, with the traceback as evidence); a board that stops answering is an infrastructure error
+ * (thrown as a HilError).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../repl/clock.ts';
+import { sleep } from '../repl/clock.ts';
+import type { BoardConnection } from './board-connection.ts';
+import { parseProperties, tracebackSummary } from './board-script.ts';
+import type { Step } from './suite-manifest.ts';
+
+/** The verdict of the steps run so far: no failure means passed. */
+export interface StepsResult {
+  failure?: { message: string; details: string };
+  properties: Record<string, string>;
+}
+
+/** Hold EN low this long for a hard reset (esptool's hard reset uses 100 ms). */
+const EN_PULSE_MS = 100;
+
+export class StepRunner {
+  constructor(private readonly scripts: ReadonlyMap<string, string>, private readonly clock: Clock) {}
+
+  /** Runs `steps` in order on `board`, stopping at the first failure. */
+  async run(steps: readonly Step[], board: BoardConnection, signal?: AbortSignal): Promise<StepsResult> {
+    const result: StepsResult = { properties: {} };
+    for (const step of steps) {
+      signal?.throwIfAborted();
+      const failure = await this.runStep(step, board, result.properties, signal);
+      if (failure) {
+        result.failure = failure;
+        break;
+      }
+    }
+    return result;
+  }
+
+  private async runStep(step: Step, board: BoardConnection, properties: Record<string, string>, signal?: AbortSignal): Promise<StepsResult['failure']> {
+    if ('exec' in step) {
+      const code = this.scripts.get(step.exec) ?? '';
+      const startedAt = this.clock.now();
+      const { stdout, stderr } = await board.repl.exec(code, { timeoutMs: step.timeoutMs, ...(signal ? { signal } : {}) });
+      properties[`${step.exec}.execMs`] = String(this.clock.now() - startedAt);
+      Object.assign(properties, parseProperties(stdout));
+      if (stderr !== '') {
+        return { message: `${step.exec}: ${tracebackSummary(stderr)}`, details: `${stderr}${stdout ? `\n--- stdout ---\n${stdout}` : ''}` };
+      }
+      return undefined;
+    }
+    if ('soft-reset' in step) {
+      const startedAt = this.clock.now();
+      await board.repl.softReset({ timeoutMs: step['soft-reset'].timeoutMs });
+      properties['softResetMs'] = String(this.clock.now() - startedAt);
+      return undefined;
+    }
+    if ('hard-reset' in step) {
+      const startedAt = this.clock.now();
+      await this.hardReset(board, step['hard-reset'].timeoutMs, signal);
+      properties['bootMs'] = String(this.clock.now() - startedAt);
+      return undefined;
+    }
+    return this.fileRoundTrip(step['file-roundtrip'], board, properties);
+  }
+
+  /**
+   * Bridge boards: pulse EN through the auto-reset circuit (RTS asserted, DTR released) with GPIO0 high.
+   * Native-USB boards have no such circuit under MicroPython, so they reset themselves.
+   */
+  private async hardReset(board: BoardConnection, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (board.endpoint.usb === 'uart-bridge') {
+      await board.link.setSignals({ dtr: false, rts: true });
+      await sleep(this.clock, EN_PULSE_MS, signal);
+      await board.link.setSignals({ dtr: false, rts: false });
+    } else {
+      await board.repl.execNoFollow('import machine\nmachine.reset()');
+    }
+    await board.repl.waitForBoot({ timeoutMs, ...(signal ? { signal } : {}) });
+    await board.repl.enterRawRepl({ softReset: false, timeoutMs });
+  }
+
+  private async fileRoundTrip(options: { path: string; sizeBytes: number; timeoutMs: number }, board: BoardConnection,
+    properties: Record<string, string>): Promise<StepsResult['failure']> {
+    const data = new Uint8Array(randomBytes(options.sizeBytes));
+    const expectedHash = createHash('sha256').update(data).digest('hex');
+    const io = { timeoutMs: options.timeoutMs };
+    let startedAt = this.clock.now();
+    await board.repl.putFile(options.path, data, io);
+    properties['fileWriteMs'] = String(this.clock.now() - startedAt);
+    const boardHash = await board.repl.fileHash(options.path, io);
+    if (boardHash !== expectedHash) {
+      return { message: `${options.path}: the board's SHA-256 of the written file differs`, details: `expected ${expectedHash}\ngot      ${boardHash}` };
+    }
+    startedAt = this.clock.now();
+    const readBack = await board.repl.getFile(options.path, io);
+    properties['fileReadMs'] = String(this.clock.now() - startedAt);
+    if (Buffer.compare(Buffer.from(readBack), Buffer.from(data)) !== 0) {
+      return { message: `${options.path}: read back ${readBack.length} bytes that differ from the ${data.length} written`, details: '' };
+    }
+    await board.repl.removeFile(options.path, io);
+    const name = options.path.slice(options.path.lastIndexOf('/') + 1);
+    const dir = options.path.slice(0, options.path.lastIndexOf('/')) || '/';
+    const remaining = await board.repl.listDir(dir, io);
+    if (remaining.includes(name)) return { message: `${options.path} is still listed after it was deleted`, details: remaining.join('\n') };
+    return undefined;
+  }
+}

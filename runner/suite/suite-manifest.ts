@@ -1,0 +1,85 @@
+/**
+ * The suite format. A suite is a folder with a `suite.yaml` manifest and board-side MicroPython scripts.
+ * Each test case is a short list of steps; board scripts pass when they finish without an exception and
+ * record facts by printing `HIL:PROP name=value` lines.
+ *
+ * ```yaml
+ * name: smoke
+ * boards: { count: 1, placement: each-board, chips: [esp32, esp32s3] }
+ * tests:
+ *   - name: exec round trip
+ *     steps:
+ *       - exec: roundtrip.py
+ *       - soft-reset: {}
+ * ```
+ */
+import { z } from 'zod';
+
+const timeoutMs = z.number().int().positive().max(3_600_000);
+
+/** Runs a board-side script (path relative to the suite folder) in the raw REPL. */
+const execStep = z.object({
+  exec: z.string().regex(/^[\w./-]+\.py$/, 'must be a .py file inside the suite folder'),
+  timeoutMs: timeoutMs.default(10_000),
+}).strict();
+
+/** Soft reset from the raw REPL (Ctrl-D) and re-enter it; records `softResetMs`. */
+const softResetStep = z.object({
+  'soft-reset': z.object({ timeoutMs: timeoutMs.default(10_000) }).strict().default({ timeoutMs: 10_000 }),
+}).strict();
+
+/** Hard reset (EN pulse on bridge boards, `machine.reset()` on native USB) and wait for the REPL; records `bootMs`. */
+const hardResetStep = z.object({
+  'hard-reset': z.object({ timeoutMs: timeoutMs.default(15_000) }).strict().default({ timeoutMs: 15_000 }),
+}).strict();
+
+/** Writes a file of random bytes from the host, reads it back, checks its hash on the board, deletes it. */
+const fileRoundTripStep = z.object({
+  'file-roundtrip': z.object({
+    path: z.string().regex(/^\/[\w./-]+$/, 'must be an absolute board path like "/hil_test.bin"'),
+    sizeBytes: z.number().int().min(0).max(1024 * 1024).default(4096),
+    timeoutMs: timeoutMs.default(20_000),
+  }).strict(),
+}).strict();
+
+export const stepSchema = z.union([execStep, softResetStep, hardResetStep, fileRoundTripStep], {
+  error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} } or { file-roundtrip: { path } }',
+});
+
+export const testCaseSchema = z.object({
+  name: z.string().min(1).max(200),
+  description: z.string().optional(),
+  /** Skip on these chips, with the reason shown in the report. */
+  skip: z.object({ chips: z.array(z.enum(['esp32', 'esp32s3'])).min(1), reason: z.string().min(1) }).strict().optional(),
+  steps: z.array(stepSchema).min(1, 'a test needs at least one step'),
+}).strict();
+
+export const suiteManifestSchema = z.object({
+  name: z.string().regex(/^[\w.-]+$/, 'must be a short name (letters, digits, ".", "-", "_")'),
+  description: z.string().optional(),
+  boards: z.object({
+    /** Boards in one board set. */
+    count: z.number().int().min(1).max(32).default(1),
+    /**
+     * `each-board`: one board set per eligible board (count must be 1), all run side by side.
+     * `one-set`: a single set of `count` boards.
+     */
+    placement: z.enum(['each-board', 'one-set']).default('each-board'),
+    /** Eligible chips; default any. */
+    chips: z.array(z.enum(['esp32', 'esp32s3'])).min(1).optional(),
+  }).strict().default({ count: 1, placement: 'each-board' }),
+  tests: z.array(testCaseSchema).min(1, 'a suite needs at least one test'),
+}).strict().superRefine((suite, ctx) => {
+  if (suite.boards.placement === 'each-board' && suite.boards.count !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['boards', 'count'], message: 'placement "each-board" runs on one board at a time; count must be 1' });
+  }
+  const names = new Set<string>();
+  suite.tests.forEach((test, index) => {
+    if (names.has(test.name)) ctx.addIssue({ code: 'custom', path: ['tests', index, 'name'], message: `test names must be unique ("${test.name}" repeats)` });
+    names.add(test.name);
+  });
+});
+
+export type SuiteManifest = z.output<typeof suiteManifestSchema>;
+export type TestCase = SuiteManifest['tests'][number];
+export type Step = z.output<typeof stepSchema>;

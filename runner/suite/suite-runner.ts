@@ -1,0 +1,149 @@
+/**
+ * The suite engine: places each suite on board sets, connects the boards, runs the test cases and emits
+ * the run-event stream that every reporter consumes. Returns the CLI exit code: 0 all passed,
+ * 1 test failures, 3 infrastructure errors (which make a verdict unreliable, so they win).
+ */
+import { randomUUID } from 'node:crypto';
+import type { BenchSession, BoardEndpoint } from '../bench/board-endpoint.ts';
+import { ExitCode, HilError, isHilError } from '../errors.ts';
+import { openLink } from '../link/open-link.ts';
+import type { Logger } from '../logger.ts';
+import { systemClock, type Clock } from '../repl/clock.ts';
+import { planBoardSets } from './board-allocation.ts';
+import { BoardConnection, type LinkOpener } from './board-connection.ts';
+import type { RunEvent, RunReporter, TestOutcome } from './run-events.ts';
+import type { LoadedSuite } from './suite-loader.ts';
+import { StepRunner } from './step-runner.ts';
+
+export interface RunSuitesRequest {
+  suites: readonly LoadedSuite[];
+  bench: BenchSession;
+  reporters: readonly RunReporter[];
+  logger: Logger;
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** How links are opened; default: `openLink` (RFC 2217 URLs and ttys). */
+  openLink?: LinkOpener;
+}
+
+interface Tally { failed: number; errors: number }
+
+export async function runSuites(request: RunSuitesRequest): Promise<number> {
+  const clock = request.clock ?? systemClock;
+  const emit = (event: RunEvent): void => { for (const reporter of request.reporters) reporter.onEvent(event); };
+  const startedAt = clock.now();
+  const tally: Tally = { failed: 0, errors: 0 };
+  // Placement problems are bad input: check every suite before the first board is touched.
+  const plans = request.suites.map((suite) => ({ suite, sets: planBoardSets(suite.ref, suite.manifest, request.bench.boards) }));
+  emit({ type: 'run-started', runId: randomUUID(), at: startedAt, suites: request.suites.map((s) => s.manifest.name), benchName: request.bench.name });
+  let exitCode: number = ExitCode.passed;
+  try {
+    for (const { suite, sets } of plans) {
+      await runSuite(suite, sets, { ...request, clock, emit, tally });
+    }
+    exitCode = tally.errors > 0 ? ExitCode.infrastructure : tally.failed > 0 ? ExitCode.testFailures : ExitCode.passed;
+  } finally {
+    emit({ type: 'run-finished', at: clock.now(), durationMs: clock.now() - startedAt, exitCode });
+    for (const reporter of request.reporters) await reporter.close?.();
+  }
+  return exitCode;
+}
+
+interface SuiteContext extends RunSuitesRequest { clock: Clock; emit: (event: RunEvent) => void; tally: Tally }
+
+async function runSuite(suite: LoadedSuite, sets: BoardEndpoint[][], context: SuiteContext): Promise<void> {
+  const opener = context.openLink ?? openLink;
+  const connections = new Map<string, BoardConnection>();
+  const connectErrors = new Map<string, unknown>();
+  context.emit({ type: 'progress', message: `${suite.manifest.name}: connecting ${sets.flat().length} board(s)`, at: context.clock.now() });
+  await Promise.all(sets.flat().map(async (endpoint) => {
+    try {
+      connections.set(endpoint.boardId, await BoardConnection.connect(endpoint, opener, context.logger, context.signal));
+    } catch (err: unknown) {
+      connectErrors.set(endpoint.boardId, err);
+    }
+  }));
+  try {
+    // A port held by someone else is bad input (exit 2): stop before any test runs.
+    const inUse = [...connectErrors.values()].find((err) => isHilError(err, 'PORT_IN_USE'));
+    if (inUse) throw inUse;
+    await Promise.all(sets.map((set, index) => runBoardSet(suite, set, `${suite.manifest.name}#${index + 1}`, connections, connectErrors, context)));
+  } finally {
+    await Promise.all([...connections.values()].map((connection) => connection.close()));
+  }
+}
+
+async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: string, connections: Map<string, BoardConnection>,
+  connectErrors: Map<string, unknown>, context: SuiteContext): Promise<void> {
+  const { clock, emit } = context;
+  const startedAt = clock.now();
+  const boards = set.map((endpoint) => connections.get(endpoint.boardId));
+  emit({
+    type: 'suite-started', suiteId, suiteName: suite.manifest.name, at: startedAt,
+    boards: set.map((endpoint, i) => boards[i]?.facts ?? { boardId: endpoint.boardId, portPath: endpoint.portPath, linkUrl: endpoint.linkUrl, chip: endpoint.chip, mac: '', firmwareVersion: '' }),
+  });
+  const connectError = set.map((endpoint) => connectErrors.get(endpoint.boardId)).find((err) => err !== undefined);
+  let brokenReason: string | undefined = connectError === undefined ? undefined : `board unavailable: ${errorText(connectError)}`;
+  const stepRunner = new StepRunner(suite.scripts, clock);
+
+  for (const test of suite.manifest.tests) {
+    const testStartedAt = clock.now();
+    emit({ type: 'test-started', suiteId, testName: test.name, at: testStartedAt });
+    const finish = (outcome: TestOutcome, message?: string, details?: string, properties?: Record<string, string>): void => {
+      if (outcome === 'failed') context.tally.failed++;
+      if (outcome === 'error') context.tally.errors++;
+      emit({ type: 'test-finished', suiteId, testName: test.name, at: clock.now(), durationMs: clock.now() - testStartedAt, outcome,
+        ...(message !== undefined ? { message } : {}), ...(details !== undefined ? { details } : {}), ...(properties ? { properties } : {}) });
+    };
+    const skipped = test.skip && set.some((endpoint) => test.skip?.chips.includes(endpoint.chip));
+    if (skipped) { finish('skipped', test.skip?.reason); continue; }
+    if (brokenReason !== undefined) { finish('error', brokenReason); continue; }
+    const properties: Record<string, string> = {};
+    try {
+      let failure: { message: string; details: string } | undefined;
+      for (const board of boards) {
+        if (!board) continue;
+        const result = await stepRunner.run(test.steps, board, context.signal);
+        for (const [key, value] of Object.entries(result.properties)) properties[set.length > 1 ? `${board.endpoint.boardId}.${key}` : key] = value;
+        if (result.failure) { failure = result.failure; break; }
+      }
+      if (failure) finish('failed', failure.message, failure.details, properties);
+      else finish('passed', undefined, undefined, properties);
+    } catch (err: unknown) {
+      finish('error', errorText(err), errorDetails(err), properties);
+      brokenReason = await recover(boards, err, context);
+    }
+  }
+  emit({
+    type: 'suite-finished', suiteId, at: clock.now(), durationMs: clock.now() - startedAt,
+    console: Object.fromEntries(set.map((endpoint, i) => [endpoint.boardId, boards[i]?.consoleText() ?? ''])),
+  });
+}
+
+/** After an infrastructure error, try to get the boards back to a raw REPL; returns why not, if it failed. */
+async function recover(boards: (BoardConnection | undefined)[], cause: unknown, context: SuiteContext): Promise<string | undefined> {
+  if (context.signal?.aborted) return 'run aborted';
+  try {
+    for (const board of boards) {
+      if (!board) continue;
+      await board.repl.interrupt({ timeoutMs: 3000 });
+      await board.repl.enterRawRepl({ softReset: true, timeoutMs: 10_000 });
+    }
+    return undefined;
+  } catch (err: unknown) {
+    context.logger.warn({ err, cause }, 'board did not recover after an infrastructure error');
+    return `board unavailable after an earlier error: ${errorText(err)}`;
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof HilError) return `${err.message} [${err.code}]`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function errorDetails(err: unknown): string | undefined {
+  if (!(err instanceof HilError)) return err instanceof Error ? err.stack : undefined;
+  const tail = err.evidence.consoleTail;
+  return [`code: ${err.code}`, err.evidence.phase ? `phase: ${err.evidence.phase}` : '', tail ? `last console output:\n${String(tail)}` : '']
+    .filter(Boolean).join('\n');
+}
