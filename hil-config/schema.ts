@@ -67,7 +67,7 @@ const boardSchema = z.object({
   if (board.chip === 'esp32' && board.usb === 'native') {
     ctx.addIssue({ code: 'custom', path: ['usb'], message: 'an esp32 has no native USB; use "uart-bridge"' });
   }
-});
+}, { when: () => true });
 
 const virtualSchema = z.object({
   /** Where the lab keeps each board's flash file. Relative paths are relative to the bench file. */
@@ -86,11 +86,16 @@ export const benchSchema = z.object({
   hubs: z.array(hubSchema).min(1, 'a bench needs at least one hub'),
   boards: z.array(boardSchema).min(1, 'a bench needs at least one board'),
 }).strict().superRefine((bench, ctx) => {
-  const hubs = new Map(bench.hubs.map((hub) => [hub.id, hub]));
-  reportDuplicates(bench.hubs.map((hub) => hub.id), ['hubs'], 'id', 'hub ids must be unique', ctx);
-  reportDuplicates(bench.boards.map((board) => board.id), ['boards'], 'id', 'board ids must be unique', ctx);
+  // Runs even when other keys are invalid (see `when` below), so that all problems are reported at once;
+  // entries are therefore checked defensively.
+  const hubList = Array.isArray(bench.hubs) ? bench.hubs.filter((hub) => typeof hub?.id === 'string') : [];
+  const boardList = Array.isArray(bench.boards) ? bench.boards : [];
+  const hubs = new Map(hubList.map((hub) => [hub.id, hub]));
+  reportDuplicates(hubList.map((hub) => hub.id), ['hubs'], 'id', 'hub ids must be unique', ctx);
+  reportDuplicates(boardList.map((board) => board?.id), ['boards'], 'id', 'board ids must be unique', ctx);
   const seenPorts = new Map<string, string>();
-  bench.boards.forEach((board, index) => {
+  boardList.forEach((board, index) => {
+    if (typeof board?.hub !== 'string' || typeof board.hubPort !== 'number') return;
     const hub = hubs.get(board.hub);
     if (!hub) {
       ctx.addIssue({ code: 'custom', path: ['boards', index, 'hub'], message: `no hub with id "${board.hub}" in hubs` });
@@ -112,11 +117,12 @@ export const benchSchema = z.object({
   if (bench.kind === 'physical' && bench.virtual !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['virtual'], message: 'only virtual benches take a "virtual" section' });
   }
-});
+}, { when: () => true });
 
-function reportDuplicates(values: string[], path: (string | number)[], key: string, message: string, ctx: z.RefinementCtx): void {
+function reportDuplicates(values: (string | undefined)[], path: (string | number)[], key: string, message: string, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   values.forEach((value, index) => {
+    if (value === undefined) return;
     if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [...path, index, key], message: `${message} ("${value}" repeats)` });
     seen.add(value);
   });

@@ -70,15 +70,16 @@ export const suiteManifestSchema = z.object({
   }).strict().default({ count: 1, placement: 'each-board' }),
   tests: z.array(testCaseSchema).min(1, 'a suite needs at least one test'),
 }).strict().superRefine((suite, ctx) => {
-  if (suite.boards.placement === 'each-board' && suite.boards.count !== 1) {
+  // Runs even when other keys are invalid (see `when` below), so every value is checked defensively.
+  if (suite.boards?.placement === 'each-board' && suite.boards.count !== 1) {
     ctx.addIssue({ code: 'custom', path: ['boards', 'count'], message: 'placement "each-board" runs on one board at a time; count must be 1' });
   }
   const names = new Set<string>();
-  suite.tests.forEach((test, index) => {
-    if (names.has(test.name)) ctx.addIssue({ code: 'custom', path: ['tests', index, 'name'], message: `test names must be unique ("${test.name}" repeats)` });
-    names.add(test.name);
+  (Array.isArray(suite.tests) ? suite.tests : []).forEach((test, index) => {
+    if (typeof test?.name === 'string' && names.has(test.name)) ctx.addIssue({ code: 'custom', path: ['tests', index, 'name'], message: `test names must be unique ("${test.name}" repeats)` });
+    names.add(test?.name);
   });
-});
+}, { when: () => true });
 
 export type SuiteManifest = z.output<typeof suiteManifestSchema>;
 export type TestCase = SuiteManifest['tests'][number];

@@ -90,6 +90,24 @@ boards:
     ]));
   });
 
+  it('reports schema and cross-field problems together', () => {
+    const problems = problemsOf(`
+name: b
+kind: physical
+hubs:
+  - { id: hub1, portPath: "1-1", ports: 4 }
+boards:
+  - { id: a, chip: esp32, hub: hub1, hubPort: 1, flash: 3MB, usb: native }
+  - { id: a, chip: esp32, hub: hub1, hubPort: 1, flash: 4MB, usb: uart-bridge }
+`);
+    expect(problems).toEqual(expect.arrayContaining([
+      'bench.yaml: boards[0].flash: must be one of 2MB, 4MB, 8MB, 16MB, 32MB',
+      'bench.yaml: boards[0].usb: an esp32 has no native USB; use "uart-bridge"',
+      'bench.yaml: boards[1].id: board ids must be unique ("a" repeats)',
+      'bench.yaml: boards[1].hubPort: port path 1-1.1 is already used by board "a"; two boards cannot share a port',
+    ]));
+  });
+
   it('reports YAML syntax errors with line numbers', () => {
     const problems = problemsOf('name: x\nkind: [virtual\nboards: {');
     expect(problems.length).toBeGreaterThan(0);
