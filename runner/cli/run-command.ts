@@ -49,7 +49,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     summary: options.json === true ? io.stderr : io.stdout,
     color: io.stderr.isTTY === true,
   })];
-  if (junitPath !== undefined) reporters.push(new JUnitReporter({ path: junitPath }));
+  if (junitPath !== undefined) reporters.push(new JUnitReporter({ outputPath: junitPath }));
   if (options.json === true) reporters.push(new JsonReporter({ stream: io.stdout }));
 
   const abort = new AbortController();

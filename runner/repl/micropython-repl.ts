@@ -118,6 +118,42 @@ export class MicroPythonRepl implements PythonExecutor {
     return this.serialised(() => this.execNow(code, options));
   }
 
+  /**
+   * Sends `code` for execution without waiting for its result, as mpremote's `reset` does: for code
+   * that resets the board (`machine.reset()`), whose framing may never arrive. Leaves `state` unknown.
+   */
+  execNoFollow(code: string, options: Omit<ExecOptions, 'idleTimeoutMs'> = {}): Promise<void> {
+    return this.serialised(async () => {
+      const ctx = this.context(options.timeoutMs ?? this.defaultTimeoutMs, options.signal);
+      if (this.currentState !== 'raw') await this.enterRaw(ctx.deadline - this.clock.now(), options.signal);
+      this.reader.readAvailable();
+      this.currentState = 'unknown';
+      await this.send(ctx, utf8(code));
+    });
+  }
+
+  /**
+   * Waits for the board to finish booting after a reset: a friendly banner
+   * (`MicroPython vX.Y.Z… on …; … with …`, the pattern run-multitests.py uses) followed by `>>> `.
+   * Returns everything printed from the call to the prompt (ROM banner, bootloader log, boot.py output).
+   * Errors: `TIMEOUT` (with the console tail as evidence), `LINK_GONE`, `ABORTED`.
+   */
+  waitForBoot(options: Omit<ExecOptions, 'idleTimeoutMs'> = {}): Promise<string> {
+    return this.serialised(async () => {
+      const ctx = this.context(options.timeoutMs ?? this.defaultTimeoutMs, options.signal);
+      this.currentState = 'unknown';
+      const seen: Uint8Array[] = [];
+      for (;;) {
+        seen.push(await this.reader.readUntil(BoardBytes.friendlyPrompt, stepOptions(ctx, 'wait for boot: banner and prompt')));
+        const text = decodeUtf8(concatBytes(seen));
+        if (BOOT_BANNER.test(text)) {
+          this.currentState = 'friendly';
+          return text;
+        }
+      }
+    });
+  }
+
   /** Like {@link exec}, but a non-empty stderr throws {@link BoardExceptionError}. */
   execOrThrow(code: string, options: ExecOptions = {}): Promise<ExecResult> {
     return this.serialised(() => this.execNowOrThrow(code, options));
@@ -330,6 +366,9 @@ export class MicroPythonRepl implements PythonExecutor {
     return result;
   }
 }
+
+/** The friendly banner a booting MicroPython prints (the pattern run-multitests.py matches). */
+const BOOT_BANNER = /MicroPython v\d+\.\d+\.\d+[^\r\n]* on [^\r\n]*; [^\r\n]* with [^\r\n]*\r?\n/;
 
 /** Boot output is what follows the `soft reboot` notice line. */
 function afterSoftRebootNotice(text: string): string {

@@ -42,7 +42,7 @@ export class BoardConnection {
 
   /** Everything the board printed while connected. */
   consoleText(): string {
-    return this.repl.transcript();
+    return this.repl.consoleText();
   }
 
   async close(): Promise<void> {

@@ -101,7 +101,9 @@ export class StepRunner {
     const name = options.path.slice(options.path.lastIndexOf('/') + 1);
     const dir = options.path.slice(0, options.path.lastIndexOf('/')) || '/';
     const remaining = await board.repl.listDir(dir, io);
-    if (remaining.includes(name)) return { message: `${options.path} is still listed after it was deleted`, details: remaining.join('\n') };
+    if (remaining.some((entry) => entry.name === name)) {
+      return { message: `${options.path} is still listed after it was deleted`, details: remaining.map((entry) => entry.name).join('\n') };
+    }
     return undefined;
   }
 }

@@ -1,0 +1,75 @@
+/**
+ * The composition root: turns a bench file into a running bench session. A virtual bench starts the
+ * virtual lab in this process — or uses one already running for the same bench (`hil sim` in another
+ * terminal); a physical bench lists its boards' configured ttys or RFC 2217 servers. Nothing above
+ * this file knows which kind of bench it got.
+ */
+import type { Bench } from '../../hil-config/load-bench.ts';
+import { SimLab } from '../../sim/sim-lab.ts';
+import type { BenchSession, BoardEndpoint } from '../bench/board-endpoint.ts';
+import { HilError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface OpenBenchOptions {
+  logger: Logger;
+  /** Only these boards (default all). */
+  boardIds?: readonly string[];
+  /** Virtual benches: serve board N on basePort + N. */
+  basePort?: number;
+}
+
+/** Where default state lives, from the environment (only the CLI reads the environment). */
+export function stateHomeFrom(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return env['XDG_STATE_HOME'] || undefined;
+}
+
+export async function openBench(bench: Bench, options: OpenBenchOptions): Promise<BenchSession> {
+  const chosen = bench.boards.filter((board) => options.boardIds === undefined || options.boardIds.includes(board.id));
+  const endpoint = (board: Bench['boards'][number], linkUrl: string): BoardEndpoint =>
+    ({ boardId: board.id, portPath: board.portPath, chip: board.chip, usb: board.usb, linkUrl, expectedMac: board.mac });
+
+  if (bench.kind === 'physical') {
+    const boards = chosen.map((board) => {
+      const url = board.rfc2217 ?? board.tty;
+      if (url === undefined) {
+        throw new HilError('CONFIG_INVALID', `${bench.file}: board ${board.id} (port path ${board.portPath}) has neither "tty" nor "rfc2217"; ` +
+          'set one of them (discovery by port path is not available on this host)', { file: bench.file, boardId: board.id });
+      }
+      return endpoint(board, url);
+    });
+    return { name: bench.name, boards, close: async () => {} };
+  }
+
+  const stateDir = bench.stateDir;
+  const running = stateDir === undefined ? undefined : SimLab.findRunning(stateDir);
+  if (running !== undefined) {
+    const urls = new Map(running.boards.map((b) => [b.id, b.url]));
+    const boards = chosen.map((board) => {
+      const url = urls.get(board.id);
+      if (url === undefined) throw new HilError('SIM_START', `the virtual lab running in process ${running.pid} has no board ${board.id}; restart it`);
+      return endpoint(board, url);
+    });
+    options.logger.info({ pid: running.pid }, 'using the virtual lab already running');
+    return { name: bench.name, boards, close: async () => {} };
+  }
+
+  const lab = await startVirtualLab(bench, options);
+  const urls = new Map(lab.boards.map((b) => [b.spec.id, b.url]));
+  return { name: bench.name, boards: chosen.map((board) => endpoint(board, urls.get(board.id) ?? '')), close: () => lab.close() };
+}
+
+/** Starts the virtual lab of a virtual bench (all its boards). */
+export async function startVirtualLab(bench: Bench, options: OpenBenchOptions): Promise<SimLab> {
+  if (bench.kind !== 'virtual') throw new HilError('USAGE', `${bench.file} is a physical bench; the virtual lab needs a bench with kind: virtual`);
+  return SimLab.start({
+    boards: bench.boards.map((board) => ({
+      id: board.id, chip: board.chip, portPath: board.portPath, flashSizeBytes: board.flash, psramBytes: board.psram,
+      usb: board.usb, mac: board.mac ?? '00:00:00:00:00:00',
+    })),
+    stateDir: bench.stateDir,
+    stockFirmwareVersion: bench.virtual?.stockFirmware.version ?? 'v1.24.1',
+    speedFactor: bench.virtual?.speedFactor ?? 1,
+    logger: options.logger,
+    ...(options.basePort !== undefined ? { basePort: options.basePort } : {}),
+  });
+}

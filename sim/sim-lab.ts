@@ -1,0 +1,160 @@
+/**
+ * The virtual lab: one instance owns every simulated board, its flash file, its MicroPython host
+ * factory and the RFC 2217 server in front of its serial port. There is no module-level state, so
+ * several labs (e.g. in tests) can run side by side.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { HilError } from '../runner/errors.ts';
+import { buildFirmware } from './firmware/image-builder.ts';
+import { FlashStore } from './board/flash-store.ts';
+import { provisionStockFirmware } from './board/initial-flash.ts';
+import { SimBoard, type BoardHostOptions } from './board/sim-board.ts';
+import type { UsbDeviceIdentity } from './board/usb-identity.ts';
+import type { MicroPythonHost } from './micropython/micropython-host.ts';
+import { WasmMicroPythonHost } from './micropython/wasm-micropython-host.ts';
+import { Rfc2217Server } from './rfc2217/rfc2217-server.ts';
+import { StateDirLock } from './state-dir-lock.ts';
+
+/** One board of the lab, as the bench file describes it. */
+export interface SimLabBoardSpec {
+  id: string;
+  chip: 'esp32' | 'esp32s3';
+  /** USB port path on the simulated hub, e.g. `1-1.3`. */
+  portPath: string;
+  flashSizeBytes: number;
+  psramBytes: number;
+  usb: 'native' | 'uart-bridge';
+  /** `aa:bb:cc:dd:ee:ff`. */
+  mac: string;
+}
+
+export interface SimLabOptions {
+  boards: readonly SimLabBoardSpec[];
+  /** Folder for flash files (`<board id>.flash`); undefined keeps flash in memory only. */
+  stateDir: string | undefined;
+  /** MicroPython version flashed into boards whose flash is new. */
+  stockFirmwareVersion: string;
+  /** Wire-time pacing: 1 = real time at the baud rate, larger = faster, 0 = unpaced. */
+  speedFactor: number;
+  /** Serve board N (1-based, bench order) on `basePort + N`; default: any free port. */
+  basePort?: number;
+  logger?: Logger;
+  /** The interpreter behind each board; default: the real MicroPython WebAssembly interpreter. */
+  createHost?: (options: BoardHostOptions) => MicroPythonHost;
+}
+
+/** A running board of the lab and where to reach it. */
+export interface SimLabBoard {
+  spec: SimLabBoardSpec;
+  board: SimBoard;
+  /** `rfc2217://127.0.0.1:<port>`. */
+  url: string;
+}
+
+export class SimLab {
+  private constructor(
+    readonly boards: readonly SimLabBoard[],
+    private readonly servers: readonly Rfc2217Server[],
+    private readonly flashes: readonly FlashStore[],
+    private readonly lock: StateDirLock | undefined,
+  ) {}
+
+  /**
+   * Opens every board's flash (provisioning the stock firmware into new ones), powers the boards on and
+   * starts their RFC 2217 servers. Throws `SIM_START` when the state folder is in use by another lab or
+   * a port cannot be bound; whatever was started is stopped again.
+   */
+  static async start(options: SimLabOptions): Promise<SimLab> {
+    const lock = options.stateDir === undefined ? undefined : StateDirLock.acquire(options.stateDir);
+    const flashes: FlashStore[] = [];
+    const servers: Rfc2217Server[] = [];
+    const boards: SimLabBoard[] = [];
+    try {
+      if (options.stateDir !== undefined) mkdirSync(options.stateDir, { recursive: true });
+      const stockImages = new Map<string, ReturnType<typeof buildFirmware>>();
+      for (const [index, spec] of options.boards.entries()) {
+        const flash = options.stateDir === undefined
+          ? FlashStore.inMemory(spec.flashSizeBytes)
+          : FlashStore.open(join(options.stateDir, `${spec.id}.flash`), spec.flashSizeBytes);
+        flashes.push(flash);
+        provisionStockFirmware(flash, () => {
+          const key = `${spec.chip}/${spec.flashSizeBytes}`;
+          const image = stockImages.get(key) ?? buildFirmware({ chip: spec.chip, version: options.stockFirmwareVersion, flashSizeBytes: spec.flashSizeBytes });
+          stockImages.set(key, image);
+          return image;
+        });
+        const board = new SimBoard({
+          id: spec.id,
+          chip: spec.chip,
+          flashSizeBytes: spec.flashSizeBytes,
+          psramBytes: spec.psramBytes,
+          mac: macBytes(spec.mac),
+          usb: spec.usb === 'native' ? { kind: 'native-usb' } : { kind: 'uart-bridge', bridge: cp2104Identity(spec.id) },
+          flash,
+          createHost: options.createHost ?? ((hostOptions) => new WasmMicroPythonHost(hostOptions)),
+          speedFactor: options.speedFactor === 0 ? Infinity : options.speedFactor,
+          ...(options.logger ? { logger: options.logger } : {}),
+        });
+        const server = await Rfc2217Server.listen(board.serialPort, options.basePort === undefined ? {} : { port: options.basePort + index + 1 });
+        servers.push(server);
+        boards.push({ spec, board, url: server.url });
+        board.powerOn();
+      }
+      if (options.stateDir !== undefined) writeRunningLab(options.stateDir, boards);
+      return new SimLab(boards, servers, flashes, lock);
+    } catch (err: unknown) {
+      await stopAll(boards, servers, flashes, lock);
+      if (err instanceof HilError) throw err;
+      throw new HilError('SIM_START', `the virtual lab could not start: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+    }
+  }
+
+  /** Stops servers and boards and closes flash files. Idempotent. */
+  async close(): Promise<void> {
+    if (this.lock) rmSync(join(this.lock.dir, RUNNING_LAB_FILE), { force: true });
+    await stopAll([...this.boards], [...this.servers], [...this.flashes], this.lock);
+  }
+
+  /**
+   * The boards of a lab already running on `stateDir` in another process (e.g. `hil sim`), so that
+   * `hil run` can use it instead of starting a second lab on the same flash files. Undefined when none.
+   */
+  static findRunning(stateDir: string): { pid: number; boards: { id: string; url: string }[] } | undefined {
+    const pid = StateDirLock.holder(stateDir);
+    if (pid === undefined || pid === process.pid) return undefined;
+    try {
+      const record = JSON.parse(readFileSync(join(stateDir, RUNNING_LAB_FILE), 'utf8')) as { pid: number; boards: { id: string; url: string }[] };
+      return record.pid === pid ? record : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Where a running lab publishes its boards' URLs, next to its lock. */
+const RUNNING_LAB_FILE = 'running-lab.json';
+
+function writeRunningLab(stateDir: string, boards: readonly SimLabBoard[]): void {
+  const record = { pid: process.pid, boards: boards.map(({ spec, url }) => ({ id: spec.id, url })) };
+  writeFileSync(join(stateDir, RUNNING_LAB_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+async function stopAll(boards: SimLabBoard[], servers: Rfc2217Server[], flashes: FlashStore[], lock: StateDirLock | undefined): Promise<void> {
+  await Promise.allSettled(servers.splice(0).map((server) => server.close()));
+  await Promise.allSettled(boards.splice(0).map(({ board }) => board.dispose()));
+  for (const flash of flashes.splice(0)) flash.close();
+  lock?.release();
+}
+
+/** A CP2104 carries its own factory serial, independent of the ESP32 behind it. */
+function cp2104Identity(boardId: string): UsbDeviceIdentity {
+  const serial = createHash('sha256').update(`cp2104/${boardId}`).digest('hex').slice(0, 8).toUpperCase();
+  return { vid: 0x10c4, pid: 0xea60, manufacturer: 'Silicon Labs', product: 'CP2104 USB to UART Bridge Controller', serialNumber: serial };
+}
+
+function macBytes(mac: string): Uint8Array {
+  return Uint8Array.from(mac.split(':').map((part) => Number.parseInt(part, 16)));
+}
