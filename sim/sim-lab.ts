@@ -103,6 +103,8 @@ export class SimLab {
         boards.push({ spec, board, url: server.url });
         board.powerOn();
       }
+      // Like a bench after power-up: hand the boards out once they have finished booting.
+      await Promise.all(boards.map(({ board }) => settled(board, BOOT_SETTLE_MS)));
       if (options.stateDir !== undefined) writeRunningLab(options.stateDir, boards);
       return new SimLab(boards, servers, flashes, lock);
     } catch (err: unknown) {
@@ -132,6 +134,24 @@ export class SimLab {
       return undefined;
     }
   }
+}
+
+/** Longest wait for a board to finish booting at lab start (a cold interpreter start is ~1 s). */
+const BOOT_SETTLE_MS = 30_000;
+
+/** Resolves when `board` is running an application, boot-looping or waiting in download mode (or after `timeoutMs`). */
+function settled(board: SimBoard, timeoutMs: number): Promise<void> {
+  const isSettled = (state: string): boolean => state === 'app-running' || state === 'boot-loop' || state === 'rom-download';
+  if (isSettled(board.state)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(finish, timeoutMs);
+    const unsubscribe = board.onStateChange((state) => { if (isSettled(state)) finish(); });
+    function finish(): void {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    }
+  });
 }
 
 /** Where a running lab publishes its boards' URLs, next to its lock. */

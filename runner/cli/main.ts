@@ -20,7 +20,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run "hil --help" for usage)');
   const logLevel = new Option('--log-level <level>', 'log level on stderr (trace shows serial traffic)')
-    .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('warn');
+    .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('error');
 
   program.command('run')
     .description('Run suites on the bench and report the results (exit 0 all passed, 1 failures, 2 bad input, 3 rig error)')

@@ -95,7 +95,7 @@ export class ByteReader {
   async readUntil(pattern: Uint8Array | string, options: ReadOptions): Promise<Uint8Array> {
     const needle = typeof pattern === 'string' ? utf8(pattern) : pattern;
     let scanFrom = this.streamOffset;
-    return this.waitFor(options, `until ${escapeBytes(needle)}`, () => {
+    return this.waitFor(options, `"${escapeBytes(needle)}"`, () => {
       const from = Math.max(0, scanFrom - this.streamOffset) + this.start;
       const at = indexOfBytes(this.buffer, needle, from, this.end);
       if (at < 0) {

@@ -307,15 +307,33 @@ export class MicroPythonRepl implements PythonExecutor {
     return { softRebooted: true, bootOutput: afterSoftRebootNotice(text) };
   }
 
+  /**
+   * §1.3 steps 1–3 and 5. Unlike mpremote, which tries once, the interrupt and Ctrl-A are sent again
+   * every {@link RAW_ENTRY_RETRY_MS} until the overall deadline: a board that is still booting (its
+   * REPL not yet reading the UART) or was busy printing drops them, and would otherwise never answer.
+   */
   private async enterRaw(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
     const ctx = this.context(timeoutMs, signal);
     this.currentState = 'unknown';
-    await writeBytes(ctx, HostBytes.interrupt, 'enter raw REPL: interrupt');
-    // §1.3 step 2: discard what is already here; late bytes are skipped by the banner match below.
-    const drained = this.reader.drain();
-    if (drained > 0) this.options.logger?.trace({ boardId: this.options.boardId, drained }, 'drained input');
-    await writeBytes(ctx, HostBytes.enterRaw, 'enter raw REPL: Ctrl-A');
-    await this.reader.readUntil(BoardBytes.rawBannerAndPrompt, stepOptions(ctx, 'enter raw REPL: banner'));
+    for (let attempt = 1; ; attempt++) {
+      await writeBytes(ctx, HostBytes.interrupt, 'enter raw REPL: interrupt');
+      // §1.3 step 2: discard what is already here; late bytes are skipped by the banner match below.
+      const drained = this.reader.drain();
+      if (drained > 0) this.options.logger?.trace({ boardId: this.options.boardId, drained }, 'drained input');
+      await writeBytes(ctx, HostBytes.enterRaw, 'enter raw REPL: Ctrl-A');
+      const remainingMs = ctx.deadline - this.clock.now();
+      const lastAttempt = remainingMs <= RAW_ENTRY_RETRY_MS;
+      try {
+        await this.reader.readUntil(BoardBytes.rawBannerAndPrompt, {
+          ...stepOptions(ctx, 'enter raw REPL: banner'),
+          timeoutMs: lastAttempt ? Math.max(remainingMs, 0) : RAW_ENTRY_RETRY_MS,
+        });
+        break;
+      } catch (err: unknown) {
+        if (lastAttempt || !isHilError(err, 'TIMEOUT')) throw err;
+        this.options.logger?.debug({ boardId: this.options.boardId, attempt }, 'no raw REPL banner yet; interrupting again');
+      }
+    }
     this.currentState = 'raw';
     this.options.logger?.debug({ boardId: this.options.boardId }, 'in raw REPL');
   }
@@ -366,6 +384,9 @@ export class MicroPythonRepl implements PythonExecutor {
     return result;
   }
 }
+
+/** How long one attempt to enter the raw REPL waits for the banner before interrupting again. */
+const RAW_ENTRY_RETRY_MS = 1000;
 
 /** The friendly banner a booting MicroPython prints (the pattern run-multitests.py matches). */
 const BOOT_BANNER = /MicroPython v\d+\.\d+\.\d+[^\r\n]* on [^\r\n]*; [^\r\n]* with [^\r\n]*\r?\n/;

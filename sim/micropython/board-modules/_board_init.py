@@ -1,0 +1,96 @@
+# Boot-time helpers of the simulated board, called by the simulator (interpreter-session.ts); not
+# part of any firmware API.
+import sys
+import builtins
+import micropython
+import __main__
+
+_WRAPPED = ("time", "gc", "os", "sys")
+
+
+def install(extra_modules):
+    """Imports the board modules and puts the wrappers in place of the VM's own modules."""
+    import machine  # noqa: F401 (registers sys.modules["machine"])
+    import esp  # noqa: F401
+    import _board_time, _board_gc, _board_os, _board_sys  # noqa: F401
+
+    for name in _WRAPPED:
+        module = sys.modules.pop("_board_" + name)
+        module.__name__ = name
+        sys.modules[name] = module
+    for name in extra_modules:
+        __import__(name)
+    for name in ("machine", "esp") + _WRAPPED + tuple(extra_modules):
+        try:
+            del sys.modules[name].__file__
+        except (AttributeError, KeyError):
+            pass
+    sys.modules.pop("_board_attrtuple", None)
+    builtins.input = _input
+    sys.modules["gc"].calibrate()
+
+
+def boot_globals():
+    """What the esp32's frozen _boot.py leaves in __main__: `gc` and `vfs`."""
+    import gc
+    import vfs
+
+    __main__.gc = gc
+    __main__.vfs = vfs
+
+
+def run_file(path):
+    """Runs a boot script like pyexec_file_if_exists(); returns "missing", "ok", "error" or "exit"."""
+    try:
+        with open(path) as f:
+            source = f.read()
+    except OSError:
+        return "missing"
+    g = __main__.__dict__
+    g["__file__"] = path
+    micropython.kbd_intr(3)
+    try:
+        exec(compile(source, path, "exec"), g)
+        result = "ok"
+    except SystemExit:
+        result = "exit"
+    except BaseException as e:  # noqa: B036 (a board prints every uncaught exception, KeyboardInterrupt too)
+        sys.print_exception(e)
+        result = "error"
+    micropython.kbd_intr(-1)
+    discard_pending_interrupt()
+    return result
+
+
+def discard_pending_interrupt():
+    """Drops a Ctrl-C that arrived after code finished (pyexec calls mp_handle_pending(false))."""
+    try:
+        for _ in (0, 1):  # the loop's backward jump is a VM check point that raises it
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def _input(prompt=None):
+    """input() over sys.stdin, with readline's echo and editing keys (shared/readline/readline.c)."""
+    if prompt is not None:
+        sys.stdout.write(str(prompt))
+    line = []
+    while True:
+        c = sys.stdin.read(1)
+        if c == "\r":
+            sys.stdout.write("\r\n")
+            return "".join(line)
+        if c == "":
+            raise EOFError
+        if c == "\x04" and not line:
+            raise EOFError
+        if c == "\x03":
+            raise KeyboardInterrupt
+        if c in ("\x08", "\x7f"):
+            if line:
+                line.pop()
+                sys.stdout.write("\x08\x1b[K")
+        elif ord(c) >= 32:
+            line.append(c)
+            sys.stdout.write(c)

@@ -1,0 +1,107 @@
+/**
+ * `_board_hw`: the JavaScript module through which the Python board modules (`board-modules/*.py`)
+ * reach the simulated hardware — identity facts, the CPU clock setting, non-busy sleeps and reset
+ * requests. Runs in the interpreter's worker.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BoardHardware, FirmwareIdentity, ResetCause } from './micropython-host.ts';
+import type { InputRing } from './input-ring.ts';
+
+/** `machine.reset_cause()` values (ports/esp32/modmachine.h). */
+export const RESET_CAUSE_CODES: Readonly<Record<ResetCause, number>> = {
+  'power-on': 1,
+  hard: 2,
+  watchdog: 3,
+  'deep-sleep': 4,
+  soft: 5,
+};
+
+/** CPU clock of the esp32/esp32s3 MicroPython builds at boot (CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ_160). */
+export const DEFAULT_CPU_FREQ_HZ = 160_000_000;
+
+/** MicroPython's ticks wrap at 2^30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD). */
+const TICKS_PERIOD = 2 ** 30;
+
+/**
+ * Size of the MicroPython GC heap on the board, bytes: with PSRAM the heap lives there; without it
+ * the internal SRAM left after ESP-IDF gives ~150 KB on an esp32 and ~256 KB on an esp32s3.
+ */
+export function boardHeapBytes(hardware: BoardHardware): number {
+  if (hardware.psramBytes > 0) return hardware.psramBytes;
+  return hardware.chip === 'esp32s3' ? 256 * 1024 : 150 * 1024;
+}
+
+/** Board state that survives soft resets (hardware registers, not VM state). */
+export interface BoardRuntimeState {
+  cpuFreqHz: number;
+}
+
+/** What {@link createBoardRuntimeModule} needs. */
+export interface BoardRuntimeDeps {
+  hardware: BoardHardware;
+  firmware: FirmwareIdentity;
+  resetCause: ResetCause;
+  state: BoardRuntimeState;
+  ring: InputRing;
+  /** Called before the worker blocks (flush console output, persist the filesystem). */
+  beforeBlock(): void;
+  /** Hands a reset request to the board and never returns. */
+  requestReset(kind: 'hard' | 'bootloader'): never;
+}
+
+/** `v1.24.1` → [1, 24, 1, ''], `v1.25.0-preview.12.gabc` → [1, 25, 0, 'preview'] (sys.implementation.version). */
+export function versionTuple(version: string): [number, number, number, string] {
+  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?(-preview)?/.exec(version);
+  if (match === null) return [0, 0, 0, ''];
+  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0), match[4] === undefined ? '' : 'preview'];
+}
+
+/**
+ * Blocks the worker for `ms` or until the host thread raises a keyboard interrupt, whichever comes
+ * first; returns true when interrupted. Zero CPU while waiting (Atomics.wait on the input doorbell).
+ */
+export function sleepInterruptibly(ring: InputRing, ms: number): boolean {
+  const interruptsAtStart = ring.interrupts();
+  const deadline = performance.now() + Math.max(0, Number.isFinite(ms) ? ms : 0);
+  for (;;) {
+    if (ring.interrupts() !== interruptsAtStart) return true;
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return false;
+    const bell = ring.doorbell();
+    if (ring.interrupts() !== interruptsAtStart) return true;
+    ring.waitDoorbell(bell, remaining);
+  }
+}
+
+/** The object registered as Python module `_board_hw`. */
+export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string, unknown> {
+  const { hardware, firmware, state } = deps;
+  const [major, minor, micro, prerelease] = versionTuple(firmware.version);
+  return {
+    version: firmware.version,
+    build_date: firmware.buildDate,
+    board_name: firmware.boardName,
+    mcu_name: firmware.mcuName,
+    chip: hardware.chip,
+    mac_hex: Buffer.from(hardware.mac).toString('hex'),
+    flash_size: hardware.flashSizeBytes,
+    psram_size: hardware.psramBytes,
+    heap_total: boardHeapBytes(hardware),
+    reset_cause: RESET_CAUSE_CODES[deps.resetCause],
+    version_major: major,
+    version_minor: minor,
+    version_micro: micro,
+    version_prerelease: prerelease,
+    get_freq: () => state.cpuFreqHz,
+    set_freq: (hz: number) => {
+      state.cpuFreqHz = hz;
+    },
+    ticks_us: () => Math.floor(performance.now() * 1000) % TICKS_PERIOD,
+    random_hex: (n: number) => randomBytes(Math.max(0, Math.floor(n))).toString('hex'),
+    sleep_ms: (ms: number) => {
+      deps.beforeBlock();
+      return sleepInterruptibly(deps.ring, ms);
+    },
+    request_reset: (kind: string) => deps.requestReset(kind === 'bootloader' ? 'bootloader' : 'hard'),
+  };
+}

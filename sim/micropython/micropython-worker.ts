@@ -1,0 +1,62 @@
+/**
+ * Entry point of an interpreter worker thread (started by {@link WasmMicroPythonHost}): runs the
+ * board's MicroPython sessions one after another — power-on, then a fresh VM after every soft reset
+ * (printing `MPY: soft reboot`), keeping the REPL mode and the filesystem — until the host thread
+ * terminates the worker.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { readBoardModuleSources } from './board-modules.ts';
+import { DEFAULT_CPU_FREQ_HZ } from './board-runtime.ts';
+import { DEFAULT_BOOT_PY } from './board-filesystem.ts';
+import { ConsoleOutput } from './console-output.ts';
+import { decodeFsImage, type FsImageEntry } from './fs-image.ts';
+import { InputRing } from './input-ring.ts';
+import { runSession, type SessionContext, type SessionStart } from './interpreter-session.ts';
+import { WasmInterpreterLoader } from './wasm-interpreter.ts';
+import type { WorkerInit, WorkerMessage } from './worker-protocol.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('micropython-worker.ts must run in a worker thread');
+const init = workerData as WorkerInit;
+
+function post(message: WorkerMessage, transfer: Transferable[] = []): void {
+  port?.postMessage(message, transfer as readonly Transferable[] as never);
+}
+
+/** Entries to boot with: the stored image, or a fresh filesystem holding the default boot.py. */
+function initialFilesystem(image: Uint8Array | null): { entries: FsImageEntry[]; fresh: boolean } {
+  const decoded = image === null ? null : decodeFsImage(image);
+  if (decoded?.ok) return { entries: decoded.entries, fresh: false };
+  return { entries: [{ kind: 'file', path: 'boot.py', data: new TextEncoder().encode(DEFAULT_BOOT_PY) }], fresh: true };
+}
+
+async function main(): Promise<void> {
+  const sources = readBoardModuleSources();
+  for (const [name, source] of Object.entries(init.extraModules)) sources.set(`${name}.py`, source);
+  const output = new ConsoleOutput({
+    sink: (chunk) => post({ type: 'output', chunk }, [chunk.buffer]),
+  });
+  const context: SessionContext = {
+    loader: new WasmInterpreterLoader(),
+    ring: InputRing.attach(init.ringBuffer),
+    output,
+    hardware: init.hardware,
+    firmware: init.firmware,
+    fsCapacityBytes: init.fsCapacityBytes,
+    state: { cpuFreqHz: DEFAULT_CPU_FREQ_HZ },
+    moduleSources: sources,
+    extraModuleNames: Object.keys(init.extraModules),
+    post,
+  };
+  const filesystem = initialFilesystem(init.fsImage);
+  let start: SessionStart = { cause: init.cause, mode: 'friendly', entries: filesystem.entries, freshFilesystem: filesystem.fresh };
+  for (;;) {
+    const end = await runSession(context, start);
+    output.fromVmText('MPY: soft reboot\n');
+    start = { cause: 'soft', mode: end.mode, entries: end.entries, freshFilesystem: false };
+  }
+}
+
+main().catch((err: unknown) => {
+  post({ type: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+});
