@@ -84,7 +84,8 @@ export class ConsoleReporter implements RunReporter {
         if (test.outcome === 'failed' || test.outcome === 'error') {
           this.failures.push({ suite: this.suiteNames.get(event.suiteId) ?? event.suiteId, test });
         }
-        this.progress(this.testLine(test));
+        // Board sets run side by side, so each line names its suite and boards.
+        this.progress(this.testLine(test, this.suiteNames.get(event.suiteId) ?? event.suiteId));
         return;
       }
       case 'suite-finished': {
@@ -132,11 +133,11 @@ export class ConsoleReporter implements RunReporter {
     this.options.summary.write(lines.join('\n'));
   }
 
-  private testLine(test: TestRecord): string {
+  private testLine(test: TestRecord, suite: string): string {
     const mark = MARK[test.outcome];
     const symbol = this.paint(mark.style, mark.symbol);
     const time = this.paint('dim', `(${seconds(test.durationMs)})`);
-    const name = oneLine(test.name);
+    const name = `${this.paint('dim', `${suite} ›`)} ${oneLine(test.name)}`;
     if (test.outcome === 'skipped') return `  ${symbol} ${name} ${this.paint('yellow', 'skipped')}${test.message ? `: ${oneLine(test.message)}` : ''}`;
     const message = test.message ? ` ${this.paint(mark.style, `— ${oneLine(test.message)}`)}` : '';
     return `  ${symbol} ${name} ${time}${message}`;

@@ -4,7 +4,7 @@
  * ```
  * <testsuites name tests failures errors skipped time timestamp>
  *   <testsuite name="smoke [s3-a]" id tests failures errors skipped time timestamp hostname>
- *     <properties> board.<id>.{port_path,link_url,chip,mac,firmware_version[,machine]}, suite.id,
+ *     <properties> boards (ids, comma-separated), board.<id>.{id,port_path,link_url,chip,mac,firmware_version[,machine]}, suite.id,
  *                  run.id, bench, then the suite's own properties </properties>
  *     <testcase name classname="<suite name>" time>
  *       <properties>test properties</properties>?
@@ -135,9 +135,10 @@ function addProperties(parent: XMLBuilder, properties: Record<string, string>): 
 
 /** `board.<id>.<fact>` for every board; empty facts (MAC not read yet) are still listed, as empty. */
 function boardProperties(boards: readonly BoardFacts[]): Record<string, string> {
-  const properties: Record<string, string> = {};
+  const properties: Record<string, string> = { boards: boards.map((board) => board.boardId).join(',') };
   for (const board of boards) {
     const prefix = `board.${board.boardId}`;
+    properties[`${prefix}.id`] = board.boardId;
     properties[`${prefix}.port_path`] = board.portPath;
     properties[`${prefix}.link_url`] = board.linkUrl;
     properties[`${prefix}.chip`] = board.chip;

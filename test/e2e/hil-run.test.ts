@@ -44,8 +44,8 @@ describe('hil run suites/smoke on the virtual lab', () => {
     expect(validation.errors).toEqual([]);
     expect(xml.match(/<testsuite /g)).toHaveLength(2);
     expect(xml).toMatch(/name="board\.s3-a\.mac" value="7c:df:a1(:[0-9a-f]{2}){3}"/);
-    expect(xml).toMatch(/name="board\.esp32-a\.firmwareVersion" value="v1\.24\.1"/);
-    expect(xml).toMatch(/name="board\.esp32-a\.portPath" value="1-1\.2"/);
+    expect(xml).toMatch(/name="board\.esp32-a\.firmware_version" value="v1\.24\.1"/);
+    expect(xml).toMatch(/name="board\.esp32-a\.port_path" value="1-1\.2"/);
     expect(xml).toContain('Generic ESP32S3 module with ESP32S3');
     expect(xml).toContain('MPY: soft reboot');
   });
@@ -59,7 +59,7 @@ describe('hil run suites/smoke on the virtual lab', () => {
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<failure message="bad\.py: SyntaxError: invalid syntax"/);
     expect(xml).toContain('Traceback (most recent call last):');
-    expect(xml).toMatch(/<testcase name="still runs"[^>]*>\s*<properties>\s*<property name="fine" value="yes"/);
+    expect(xml).toMatch(/<testcase name="still runs"[^>]*>\s*<properties>[^]*?<property name="fine" value="yes"\/>[^]*?<\/testcase>/);
   });
 
   it.each([

@@ -110,6 +110,8 @@ describe('JUnitReporter', () => {
   it('records board facts and suite/test properties', () => {
     const suites = kids(parse(render(sampleRun())), 'testsuite');
     expect(props(suites[0])).toEqual({
+      boards: 's3-a',
+      'board.s3-a.id': 's3-a',
       'board.s3-a.port_path': '1-1.3',
       'board.s3-a.link_url': 'rfc2217://127.0.0.1:40001',
       'board.s3-a.chip': 'esp32s3',
@@ -122,6 +124,7 @@ describe('JUnitReporter', () => {
       'flash.skipped': 'true',
     });
     expect(props(suites[1])['board.s3-b.mac']).toBe('');
+    expect(props(suites[1])['boards']).toBe('s3-a,s3-b');
     expect(props(kids(suites[0], 'testcase')[0])).toEqual({ 'boot.ms': '812' });
     expect(kid(kids(suites[0], 'testcase')[1], 'properties')).toBeUndefined();
     expect(kid(suites[1], 'system-out')?.textContent).toBe('[s3-a] sent ping\n[s3-b] waiting\n[s3-b] \n');
