@@ -58,6 +58,11 @@ export class BoardFilesystem {
     return this.#openWritten.size > 0;
   }
 
+  /** Marks the filesystem changed (e.g. freshly formatted), so the next persist point saves it. */
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
   /** Creates `/flash` and fills it. Call before {@link install}. */
   populate(entries: readonly FsImageEntry[]): void {
     this.#fs.mkdir(BOARD_FS_ROOT);

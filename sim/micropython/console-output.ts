@@ -9,11 +9,10 @@
  *   on hardware `machine`, `time.sleep` and friends are native code and never appear in tracebacks.
  * - A front-end may drop the next N bytes (the `OK` the raw REPL prints, which raw-paste must not).
  *
- * Chunks go out when the worker is about to wait (REPL idle, sleep, stdin read), when 1 KiB is
- * buffered, when the oldest buffered byte is 20 ms old and another arrives, and at a line end
- * (line ends flush at most every 5 ms, so print-heavy loops still coalesce). Output printed just
- * before a long computation that neither prints nor waits can stay buffered until one of those
- * happens: a partial line always, a complete line only when it followed another within 5 ms.
+ * Chunks go out at every line end (a program may print a line and then compute for a long time
+ * without giving the worker another chance to send it), when the worker is about to wait (REPL
+ * idle, sleep, stdin read), when 1 KiB is buffered, and when the oldest buffered byte is 20 ms old
+ * and another arrives. Only a partial line printed just before such a computation waits.
  */
 
 /** Path prefix under which board modules are compiled; their traceback lines are hidden. */
@@ -21,8 +20,6 @@ export const BOARD_MODULE_ROOT = '/__board__';
 
 const HIDDEN_FRAME = `  File "${BOARD_MODULE_ROOT}/`;
 const LF = 0x0a;
-/** Minimum spacing of flushes triggered by a line end, ms (bounds messages for print-heavy loops). */
-const LINE_FLUSH_SPACING_MS = 5;
 const CR = 0x0d;
 
 /** Options of {@link ConsoleOutput}. */
@@ -46,8 +43,6 @@ export class ConsoleOutput {
   #length = 0;
   /** When the oldest byte still buffered arrived. */
   #oldestAt = 0;
-  /** When a line end last caused a flush. */
-  #lastLineFlushAt = Number.NEGATIVE_INFINITY;
   #lastEmitted = -1;
   #drop = 0;
   #lineState: LineState = 'start';
@@ -185,11 +180,6 @@ export class ConsoleOutput {
     const now = performance.now();
     // A completed line goes out unless output is streaming fast: a program may print a line and then
     // compute for a long time without giving the worker another chance to send it.
-    if (byte === LF && now - this.#lastLineFlushAt >= LINE_FLUSH_SPACING_MS) {
-      this.#lastLineFlushAt = now;
-      this.flush(false);
-    } else if (now - this.#oldestAt >= this.#flushIntervalMs) {
-      this.flush(false);
-    }
+    if (byte === LF || now - this.#oldestAt >= this.#flushIntervalMs) this.flush(false);
   }
 }

@@ -62,6 +62,7 @@ export async function runSession(context: SessionContext, start: SessionStart): 
 
   const fs = new BoardFilesystem(vm.fs, context.fsCapacityBytes);
   fs.populate(start.entries);
+  if (start.freshFilesystem) fs.markDirty();
   const persist = (): void => {
     if (!fs.dirty) return;
     const image = fs.snapshot();

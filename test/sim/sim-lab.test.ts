@@ -83,3 +83,32 @@ describe('SimLab', () => {
     }
   });
 });
+
+describe('SimLab with the real MicroPython interpreter', () => {
+  it('survives a client that disconnects mid-exec: the next client interrupts the stuck code and carries on', async () => {
+    const { MicroPythonRepl } = await import('../../runner/repl/micropython-repl.ts');
+    const lab = await SimLab.start({ boards: [boards[0]!], stateDir: undefined, stockFirmwareVersion: 'v1.24.1', speedFactor: 0 });
+    try {
+      const first = await openRfc2217Link(lab.boards[0]!.url);
+      const repl = new MicroPythonRepl(first, { boardId: 'e1' });
+      await repl.enterRawRepl();
+      const abort = new AbortController();
+      const pending = repl.exec('print("started")\nwhile True:\n    pass', { timeoutMs: 60_000, signal: abort.signal });
+      pending.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      abort.abort();
+      await first.close(); // the client goes away while the board is busy
+      await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+
+      const second = await openRfc2217Link(lab.boards[0]!.url);
+      const next = new MicroPythonRepl(second, { boardId: 'e1' });
+      await next.enterRawRepl({ timeoutMs: 10_000 }); // Ctrl-C stops the busy loop
+      const result = await next.exec('print(6 * 7)');
+      expect(result).toMatchObject({ stdout: '42\r\n', stderr: '' });
+      expect(next.consoleText()).toContain('KeyboardInterrupt');
+      await second.close();
+    } finally {
+      await lab.close();
+    }
+  });
+});

@@ -25,7 +25,12 @@ def calibrate():
 
 
 def mem_alloc():
-    return max(0, _gc.mem_alloc() - _baseline) + _BOOT_ALLOC
+    global _baseline
+    real = _gc.mem_alloc()
+    if real < _baseline:
+        # Simulator objects alive at calibration have since been collected.
+        _baseline = real
+    return real - _baseline + _BOOT_ALLOC
 
 
 def mem_free():
