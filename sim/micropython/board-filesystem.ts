@@ -131,7 +131,7 @@ export class BoardFilesystem {
   }
 
   /** The current files as an image; clears the dirty flag. */
-  snapshot(): Uint8Array {
+  snapshot(): Uint8Array<ArrayBuffer> {
     this.#dirty = false;
     return encodeFsImage(this.entries());
   }

@@ -73,6 +73,21 @@ export function sleepInterruptibly(ring: InputRing, ms: number): boolean {
   }
 }
 
+/** Outcome of {@link waitForEvent}, as the Python side sees it. */
+export const WaitOutcome = { timeout: 0, event: 1, interrupted: 2 } as const;
+
+/**
+ * Blocks the worker until something arrives on the board's input (serial bytes), the host thread
+ * raises a keyboard interrupt, or `ms` passes. Zero CPU while waiting.
+ */
+export function waitForEvent(ring: InputRing, ms: number): number {
+  const interruptsAtStart = ring.interrupts();
+  const bell = ring.doorbell();
+  if (ring.available() === 0 && Number.isFinite(ms) && ms > 0) ring.waitDoorbell(bell, ms);
+  if (ring.interrupts() !== interruptsAtStart) return WaitOutcome.interrupted;
+  return ring.doorbell() !== bell || ring.available() > 0 ? WaitOutcome.event : WaitOutcome.timeout;
+}
+
 /** The object registered as Python module `_board_hw`. */
 export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string, unknown> {
   const { hardware, firmware, state } = deps;
@@ -101,6 +116,10 @@ export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string,
     sleep_ms: (ms: number) => {
       deps.beforeBlock();
       return sleepInterruptibly(deps.ring, ms);
+    },
+    wait_event: (ms: number) => {
+      deps.beforeBlock();
+      return waitForEvent(deps.ring, ms);
     },
     request_reset: (kind: string) => deps.requestReset(kind === 'bootloader' ? 'bootloader' : 'hard'),
   };

@@ -25,7 +25,7 @@ const CR = 0x0d;
 /** Options of {@link ConsoleOutput}. */
 export interface ConsoleOutputOptions {
   /** Receives coalesced chunks (ownership passes to the sink). */
-  sink: (chunk: Uint8Array) => void;
+  sink: (chunk: Uint8Array<ArrayBuffer>) => void;
   /** Flush once this many bytes are buffered. Default 1024. */
   flushBytes?: number;
   /** Flush output older than this while the VM keeps printing. Default 20 ms. */
@@ -36,10 +36,10 @@ type LineState = 'start' | 'pass' | 'drop';
 
 /** See the module note. */
 export class ConsoleOutput {
-  readonly #sink: (chunk: Uint8Array) => void;
+  readonly #sink: (chunk: Uint8Array<ArrayBuffer>) => void;
   readonly #flushBytes: number;
   readonly #flushIntervalMs: number;
-  #buffer: Uint8Array;
+  #buffer: Uint8Array<ArrayBuffer>;
   #length = 0;
   /** When the oldest byte still buffered arrived. */
   #oldestAt = 0;

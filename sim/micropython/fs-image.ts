@@ -54,7 +54,7 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** Serialises entries (parents must come before their children). Throws RangeError on a bad path. */
-export function encodeFsImage(entries: readonly FsImageEntry[]): Uint8Array {
+export function encodeFsImage(entries: readonly FsImageEntry[]): Uint8Array<ArrayBuffer> {
   const encoder = new TextEncoder();
   const paths = entries.map((e) => {
     const problem = pathProblem(e.path);

@@ -36,7 +36,7 @@ export interface SessionContext {
   moduleSources: ReadonlyMap<string, string>;
   /** Names of extra modules to import after the board modules. */
   extraModuleNames: readonly string[];
-  post(message: WorkerMessage, transfer?: Transferable[]): void;
+  post(message: WorkerMessage, transfer?: ArrayBuffer[]): void;
 }
 
 /** How one session starts. */

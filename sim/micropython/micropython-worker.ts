@@ -19,8 +19,8 @@ const port = parentPort;
 if (port === null) throw new Error('micropython-worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 
-function post(message: WorkerMessage, transfer: Transferable[] = []): void {
-  port?.postMessage(message, transfer as readonly Transferable[] as never);
+function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(message, transfer);
 }
 
 /** Entries to boot with: the stored image, or a fresh filesystem holding the default boot.py. */

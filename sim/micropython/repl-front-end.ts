@@ -6,13 +6,15 @@
  * - raw-paste mode (`\x05A\x01`): the build's own implementation would block on a stdin it cannot
  *   read, so the handshake and flow control happen here and the collected source is then executed
  *   through the VM's raw REPL (its `OK` dropped: raw-paste sends none);
- * - `\r` on an empty friendly line prints a fresh prompt (the build compiles the empty line and
- *   reports a SyntaxError);
+ * - Enter (`\r`, `\n`, `\r\n`) on an empty friendly line prints a fresh prompt (the build compiles
+ *   the empty line and reports a SyntaxError); whether the line is empty is followed by
+ *   {@link FriendlyLineTracker};
  * - banners name the flashed firmware and board instead of the WebAssembly build.
  *
  * It tracks the REPL mode (friendly/raw) so that a soft reset can come back in the same mode.
  */
 import type { ConsoleOutput } from './console-output.ts';
+import { FriendlyLineTracker } from './friendly-line-tracker.ts';
 import { RawPasteReceiver, RAW_PASTE_CREDIT, rawPasteAcceptReply } from './raw-paste-receiver.ts';
 import { PYEXEC_FORCED_EXIT, PythonException, type WasmInterpreter } from './wasm-interpreter.ts';
 
@@ -27,9 +29,8 @@ const CTRL_B = 0x02;
 const CTRL_C = 0x03;
 const CTRL_D = 0x04;
 const CTRL_E = 0x05;
-const BACKSPACE = 0x08;
+const LF = 0x0a;
 const CR = 0x0d;
-const DEL = 0x7f;
 
 /** The raw REPL banner (pyexec.c). */
 export const RAW_REPL_BANNER = 'raw REPL; CTRL-B to exit\r\n';
@@ -51,8 +52,10 @@ export class ReplFrontEnd {
   readonly #bannerLine: string;
   #mode: ReplMode;
   #vmBannerLine: string | null = null;
-  /** Bytes typed on the current friendly line since the prompt; -1 when unknown (editing keys, continuation). */
-  #friendlyLineLength = 0;
+  readonly #friendlyLine = new FriendlyLineTracker();
+  /** The previous friendly-mode byte was a `\r` that this front-end answered itself (the VM never saw it). */
+  #crIntercepted = false;
+  #previousFriendlyByte = -1;
   /** The VM's raw-REPL line buffer: length and its first two bytes (enough to spot `\x05A`). */
   #rawLength = 0;
   #rawHead: number[] = [];
@@ -77,7 +80,7 @@ export class ReplFrontEnd {
     if (this.#mode === 'friendly') {
       // The event-driven REPL starts with "\r\n"; a board prints the banner straight after boot output.
       this.#output.fromVmText(this.#rebrand(text).replace(/^\r\n/, ''));
-      this.#friendlyLineLength = 0;
+      this.#friendlyLine.reset();
     } else {
       this.#output.capture(() => this.#feed(CTRL_A));
       this.#output.fromVmText(`${RAW_REPL_BANNER}>`);
@@ -92,8 +95,15 @@ export class ReplFrontEnd {
   }
 
   #receiveFriendly(byte: number): ReplOutcome {
-    if (byte === CR && this.#friendlyLineLength === 0) {
+    const afterCr = this.#previousFriendlyByte === CR;
+    const crIntercepted = this.#crIntercepted;
+    this.#previousFriendlyByte = byte;
+    this.#crIntercepted = false;
+    // readline ends a line on `\r`, or on `\n` unless it completes a `\r\n`.
+    if (byte === LF && afterCr && crIntercepted) return null;
+    if ((byte === CR || (byte === LF && !afterCr)) && this.#friendlyLine.certainlyEmpty) {
       this.#output.fromVmText(`\r\n${FRIENDLY_PROMPT}`);
+      this.#crIntercepted = byte === CR;
       return null;
     }
     const before = this.#output.rawCount;
@@ -104,13 +114,9 @@ export class ReplFrontEnd {
       this.#mode = 'raw';
       this.#resetRawLine();
     } else if (printed >= FRIENDLY_PROMPT.length && this.#output.rawEndsWith(FRIENDLY_PROMPT)) {
-      this.#friendlyLineLength = 0;
-    } else if (byte >= 0x20 && byte !== DEL) {
-      if (this.#friendlyLineLength >= 0) this.#friendlyLineLength++;
-    } else if (byte === BACKSPACE || byte === DEL) {
-      if (this.#friendlyLineLength > 0) this.#friendlyLineLength--;
+      this.#friendlyLine.reset();
     } else {
-      this.#friendlyLineLength = -1;
+      this.#friendlyLine.fed(byte, printed);
     }
     return null;
   }
@@ -127,7 +133,8 @@ export class ReplFrontEnd {
     if (byte === CTRL_B) {
       const forced = this.#feedRebranded(byte);
       this.#mode = 'friendly';
-      this.#friendlyLineLength = 0;
+      this.#friendlyLine.reset();
+      this.#previousFriendlyByte = -1;
       return forced ? 'soft-reset' : null;
     }
     // Any other sub-command byte reaches the VM, which answers `R\x00` and `>` itself.

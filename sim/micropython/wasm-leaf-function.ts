@@ -42,11 +42,22 @@ const LOADS: Readonly<Record<number, { bits: 8 | 16 | 32; signed: boolean }>> = 
 
 const STORES: Readonly<Record<number, 8 | 16 | 32>> = { 0x36: 32, 0x3a: 8, 0x3b: 16 };
 
+interface MemoryViews {
+  buffer: ArrayBufferLike;
+  i32: Int32Array;
+  i16: Int16Array;
+  u16: Uint16Array;
+  i8: Int8Array;
+  u8: Uint8Array;
+}
+
 /** A compiled leaf function. */
 export class WasmLeafFunction {
   readonly #code: readonly Instruction[];
   /** For each `block` index, the index of its matching `end`. */
   readonly #blockEnds: ReadonlyMap<number, number>;
+  /** Views of the last memory buffer used (the host thread runs this for every received byte). */
+  #views: MemoryViews | null = null;
 
   private constructor(code: Instruction[], blockEnds: Map<number, number>) {
     this.#code = code;
@@ -107,12 +118,7 @@ export class WasmLeafFunction {
    * stores). Returns the value left on the stack (the function's i32 result), or undefined.
    */
   run(memory: WebAssembly.Memory): number | undefined {
-    const buffer = memory.buffer;
-    const i32 = new Int32Array(buffer);
-    const i16 = new Int16Array(buffer);
-    const u16 = new Uint16Array(buffer);
-    const i8 = new Int8Array(buffer);
-    const u8 = new Uint8Array(buffer);
+    const { i32, i16, u16, i8, u8 } = this.#viewsOf(memory);
     const stack: number[] = [];
     const blocks: number[] = [];
     const pop = (): number => {
@@ -178,5 +184,13 @@ export class WasmLeafFunction {
       }
     }
     return stack.pop();
+  }
+
+  #viewsOf(memory: WebAssembly.Memory): MemoryViews {
+    const buffer = memory.buffer; // a new object only after the memory grew
+    if (this.#views?.buffer !== buffer) {
+      this.#views = { buffer, i32: new Int32Array(buffer), i16: new Int16Array(buffer), u16: new Uint16Array(buffer), i8: new Int8Array(buffer), u8: new Uint8Array(buffer) };
+    }
+    return this.#views;
   }
 }

@@ -107,7 +107,10 @@ export class WasmMicroPythonHost implements MicroPythonHost {
       // The interrupt character is consumed by the "ISR"; what came before it is received first.
       this.#enqueue(ring, data.subarray(runStart, i));
       runStart = i + 1;
-      ring.recordInterrupt(this.#options.hardware.chip === 'esp32s3');
+      // TinyUSB CDC (the S3's native USB console) drops pending input on the interrupt character (§1.1).
+      const discardPending = this.#options.hardware.chip === 'esp32s3';
+      if (discardPending) this.#backlog = [];
+      ring.recordInterrupt(discardPending);
     }
     this.#enqueue(ring, data.subarray(runStart));
   }
@@ -120,7 +123,10 @@ export class WasmMicroPythonHost implements MicroPythonHost {
     return this.#resetListeners.add(listener);
   }
 
-  /** Subscribes to interpreter failures after start (worker crashed). Returns unsubscribe. */
+  /**
+   * Subscribes to interpreter failures after start (the worker crashed). The host then also requests
+   * a hard reset, as a panicking ESP32 reboots. Returns unsubscribe.
+   */
   onCrash(listener: (err: Error) => void): () => void {
     return this.#crashListeners.add(listener);
   }
@@ -174,7 +180,11 @@ export class WasmMicroPythonHost implements MicroPythonHost {
         this.#outputListeners.emit(message.chunk);
         break;
       case 'interrupt-wiring':
-        this.#interruptLine = new KeyboardInterruptLine(message);
+        try {
+          this.#interruptLine = new KeyboardInterruptLine(message);
+        } catch (err: unknown) {
+          this.#onFailure(worker, err instanceof Error ? err : new Error(String(err)));
+        }
         break;
       case 'booting': {
         const pending = this.#pendingStart;
@@ -213,8 +223,13 @@ export class WasmMicroPythonHost implements MicroPythonHost {
       boardId: this.#options.boardId,
       phase: starting ? 'start' : 'run',
     }, { cause: err });
-    if (starting) this.#settleStart(failure);
-    else this.#crashListeners.emit(failure);
+    if (starting) {
+      this.#settleStart(failure);
+      return;
+    }
+    this.#crashListeners.emit(failure);
+    // Like a firmware panic: the chip reboots (ESP-IDF's default panic handler resets).
+    this.#resetListeners.emit('hard');
   }
 
   #settleStart(err: unknown): void {

@@ -5,14 +5,14 @@ import builtins
 import micropython
 import __main__
 
-_WRAPPED = ("time", "gc", "os", "sys")
+_WRAPPED = ("time", "gc", "os", "sys", "select")
 
 
 def install(extra_modules):
     """Imports the board modules and puts the wrappers in place of the VM's own modules."""
     import machine  # noqa: F401 (registers sys.modules["machine"])
     import esp  # noqa: F401
-    import _board_time, _board_gc, _board_os, _board_sys  # noqa: F401
+    import _board_time, _board_gc, _board_os, _board_sys, _board_select  # noqa: F401
 
     for name in _WRAPPED:
         module = sys.modules.pop("_board_" + name)

@@ -38,7 +38,7 @@ describe('filesystem persistence', () => {
   it('restarts the same host object with its files', async () => {
     const board = await boot();
     await board.enterRawRepl();
-    await board.execRaw('open("note.txt", "w").write("kept")');
+    await board.execRaw('with open("note.txt", "w") as f:\n    f.write("kept")');
     await board.host.start('hard');
     await board.readUntil('>>> ');
     await board.enterRawRepl();

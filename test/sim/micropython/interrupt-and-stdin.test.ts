@@ -79,6 +79,22 @@ describe('stdin while code runs', () => {
     expect(await board.readUntil('\x04>')).toBe(INTERRUPTED(3));
   });
 
+  it('select.poll() waits for stdin without spinning and reports it ready', async () => {
+    const before = process.cpuUsage();
+    const startedAt = performance.now();
+    expect(await board.execRaw('import select, sys\np = select.poll()\np.register(sys.stdin, select.POLLIN)\nprint(p.poll(500))')).toEqual({ stdout: '[]\r\n', stderr: '' });
+    const used = process.cpuUsage(before);
+    expect((used.user + used.system) / 1000 / (performance.now() - startedAt)).toBeLessThan(0.5);
+    board.send('print("polling")\nprint(p.poll(10000), sys.stdin.read(1))\x04');
+    await board.readUntil('polling\r\n');
+    board.send('z');
+    expect(await board.readUntil('\x04>')).toBe('[(<io.TextIOWrapper 0>, 1)] z\r\n\x04\x04>');
+    board.send('print("forever")\np.poll()\x04');
+    await board.readUntil('forever\r\n');
+    board.send('\x03');
+    expect(await board.readUntil('\x04>')).toBe(INTERRUPTED(2));
+  });
+
   it('provides input() with echo', async () => {
     board.send('x = input("name? ")\nprint("hi", x)\x04');
     await board.readUntil('name? ');
