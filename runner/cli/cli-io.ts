@@ -10,6 +10,11 @@ export interface CliIo {
 
 /** The real process's streams, environment and signals. */
 export function processIo(): CliIo {
+  // `hil … | head` closes stdout early: that ends the output, it is not a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -13,9 +13,19 @@ import { processIo } from './cli-io.ts';
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = ExitCode.passed;
   const program = new Command('hil')
-    .description('Hardware-in-the-loop test rig for ESP32-family boards running MicroPython.\n' +
-      'Without --bench every command uses the virtual lab (hil-config/bench.yaml): simulated boards\n' +
-      'running the real MicroPython interpreter, reached over RFC 2217 on loopback.')
+    .description('Hardware-in-the-loop test rig for ESP32-family boards running MicroPython. Without --bench every ' +
+      'command uses the virtual lab (hil-config/bench.yaml): simulated boards running the real MicroPython ' +
+      'interpreter, reached over RFC 2217 on loopback.')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  hil run suites/smoke                      run the smoke suite on every board of the virtual lab',
+      '  hil run suites/smoke --junit out.xml      ... and write JUnit XML',
+      '  hil run suites/smoke --bench my-bench.yaml --board s3-devkit-1',
+      '  hil sim --base-port 4000                  serve the virtual lab on ports 4001.. for other tools',
+      '',
+      'Exit codes: 0 all passed, 1 test failures, 2 bad input (nothing was touched), 3 board or rig error.',
+    ].join('\n'))
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run "hil --help" for usage)');
@@ -35,8 +45,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     });
 
   program.command('sim')
-    .description('Start the virtual lab in the foreground and print each board\'s RFC 2217 URL, chip, MAC and\n' +
-      'USB identity, for esptool.py, mpremote or pyserial. Runs until Ctrl-C (SIGINT) or SIGTERM.')
+    .description('Start the virtual lab in the foreground and print each board\'s RFC 2217 URL, chip, MAC and ' +
+      'USB identity, for esptool.py, mpremote or pyserial. Runs until Ctrl-C (SIGINT) or SIGTERM. While it runs, ' +
+      '`hil run` with the same bench uses these boards instead of starting its own lab.')
     .option('--bench <file>', 'virtual bench file (default: hil-config/bench.yaml)')
     .option('--base-port <port>', 'serve board N on port base+N (default: any free ports)', parsePort)
     .addOption(logLevel)
