@@ -61,14 +61,13 @@ export function versionTuple(version: string): [number, number, number, string] 
  * first; returns true when interrupted. Zero CPU while waiting (Atomics.wait on the input doorbell).
  */
 export function sleepInterruptibly(ring: InputRing, ms: number): boolean {
-  const interruptsAtStart = ring.interrupts();
   const deadline = performance.now() + Math.max(0, Number.isFinite(ms) ? ms : 0);
   for (;;) {
-    if (ring.interrupts() !== interruptsAtStart) return true;
+    if (ring.takeInterrupt()) return true;
     const remaining = deadline - performance.now();
     if (remaining <= 0) return false;
     const bell = ring.doorbell();
-    if (ring.interrupts() !== interruptsAtStart) return true;
+    if (ring.takeInterrupt()) return true;
     ring.waitDoorbell(bell, remaining);
   }
 }
@@ -81,10 +80,10 @@ export const WaitOutcome = { timeout: 0, event: 1, interrupted: 2 } as const;
  * raises a keyboard interrupt, or `ms` passes. Zero CPU while waiting.
  */
 export function waitForEvent(ring: InputRing, ms: number): number {
-  const interruptsAtStart = ring.interrupts();
+  if (ring.takeInterrupt()) return WaitOutcome.interrupted;
   const bell = ring.doorbell();
   if (ring.available() === 0 && Number.isFinite(ms) && ms > 0) ring.waitDoorbell(bell, ms);
-  if (ring.interrupts() !== interruptsAtStart) return WaitOutcome.interrupted;
+  if (ring.takeInterrupt()) return WaitOutcome.interrupted;
   return ring.doorbell() !== bell || ring.available() > 0 ? WaitOutcome.event : WaitOutcome.timeout;
 }
 

@@ -37,6 +37,8 @@ export class InputRing {
   readonly capacity: number;
   readonly #control: Int32Array;
   readonly #data: Uint8Array;
+  /** Reader side: interrupts already taken by a wait (see {@link takeInterrupt}). */
+  #takenInterrupts: number;
 
   private constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
@@ -46,6 +48,7 @@ export class InputRing {
     }
     this.#control = new Int32Array(buffer, 0, CONTROL_WORDS);
     this.#data = new Uint8Array(buffer, HEADER_BYTES);
+    this.#takenInterrupts = Atomics.load(this.#control, INTERRUPTS);
   }
 
   /** Allocates a ring of `capacityBytes` (a power of two). */
@@ -140,6 +143,20 @@ export class InputRing {
   /** How many keyboard interrupts the host thread has raised so far. */
   interrupts(): number {
     return Atomics.load(this.#control, INTERRUPTS);
+  }
+
+  /**
+   * Reader side: true once for each batch of keyboard interrupts not yet taken by any wait. The count
+   * persists across waits, so an interrupt raised just *before* a wait starts (the VM only checks for a
+   * pending exception at its next branch) still ends that wait. A wait may therefore end for an
+   * interrupt the VM has already raised elsewhere; callers treat that as a spurious wake and carry on
+   * (MicroPython retries reads on EINTR; the sleeps continue with the time left).
+   */
+  takeInterrupt(): boolean {
+    const raised = Atomics.load(this.#control, INTERRUPTS);
+    if (raised === this.#takenInterrupts) return false;
+    this.#takenInterrupts = raised;
+    return true;
   }
 
   /**

@@ -19,14 +19,14 @@ export function installBlockingStdin(fs: EmscriptenFs, ring: InputRing, beforeBl
   const ops = stream.stream_ops;
   ops.read = (_stream, buffer, offset, length) => {
     if (length === 0) return 0;
-    const interruptsAtStart = ring.interrupts();
     let blocked = false;
     for (;;) {
       const count = ring.read(buffer, offset, length);
       if (count > 0) return count;
-      if (ring.interrupts() !== interruptsAtStart) throw new fs.ErrnoError(WasiErrno.EINTR);
+      if (ring.takeInterrupt()) throw new fs.ErrnoError(WasiErrno.EINTR);
       const bell = ring.doorbell();
-      if (ring.available() > 0 || ring.interrupts() !== interruptsAtStart) continue;
+      if (ring.available() > 0) continue;
+      if (ring.takeInterrupt()) throw new fs.ErrnoError(WasiErrno.EINTR);
       if (!blocked) beforeBlock();
       blocked = true;
       ring.waitDoorbell(bell);

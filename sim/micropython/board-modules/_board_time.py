@@ -46,18 +46,17 @@ def mktime(t):
 
 # When the host thread raised KeyboardInterrupt during the wait, _board_hw.sleep_ms returns True and
 # the exception is pending in the VM; the loop's backward jump is a VM check point that raises it.
-def sleep(seconds):
-    ms = seconds * 1000
-    while _board_hw.sleep_ms(ms):
-        ms = 0
-
-
+# If nothing was pending (the interrupt had already been raised elsewhere), the sleep goes on for the
+# time that is left.
 def sleep_ms(ms):
+    end = ticks_add(ticks_ms(), int(ms))
     while _board_hw.sleep_ms(ms):
-        ms = 0
+        ms = max(0, ticks_diff(end, ticks_ms()))
+
+
+def sleep(seconds):
+    sleep_ms(seconds * 1000)
 
 
 def sleep_us(us):
-    ms = us / 1000
-    while _board_hw.sleep_ms(ms):
-        ms = 0
+    sleep_ms(us / 1000)

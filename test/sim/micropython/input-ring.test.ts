@@ -51,3 +51,19 @@ describe('input ring', () => {
     expect(writer.free()).toBe(1);
   });
 });
+
+describe('interrupts raised just before a wait starts', () => {
+  it('still end the next wait (the VM only notices a pending KeyboardInterrupt at its next branch)', async () => {
+    const { sleepInterruptibly, waitForEvent, WaitOutcome } = await import('../../../sim/micropython/board-runtime.ts');
+    const host = InputRing.create(1024);
+    const worker = InputRing.attach(host.buffer);
+    host.recordInterrupt(false); // Ctrl-C arrives between print("waiting") and the wait
+    expect(sleepInterruptibly(worker, 5000)).toBe(true); // true = ended by the interrupt, not the timeout
+    // Taken once: the next wait is not cut short by the same interrupt.
+    expect(worker.takeInterrupt()).toBe(false);
+    expect(sleepInterruptibly(worker, 20)).toBe(false);
+    host.recordInterrupt(false);
+    expect(waitForEvent(worker, 5000)).toBe(WaitOutcome.interrupted);
+    expect(waitForEvent(worker, 10)).toBe(WaitOutcome.timeout);
+  });
+});
