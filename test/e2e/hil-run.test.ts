@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { openRfc2217Link } from '../../runner/link/rfc2217-link.ts';
+import { FlashStore } from '../../sim/board/flash-store.ts';
 import { runHil, startHil } from './hil-cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'hil-e2e-'));
@@ -78,6 +79,24 @@ describe('hil run suites/smoke on the virtual lab', () => {
     const result = await runHil(resolved, { env });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('a board that does not boot', () => {
+  it('is an infrastructure error (exit 3) naming the board, with its console as evidence in the JUnit', async () => {
+    // A board of this bench whose app image was damaged in its flash file boot-loops like a real one.
+    const flashFile = join(work, 'state', 'hil', 'e2e-lab', 'esp32-a.flash');
+    mkdirSync(join(flashFile, '..'), { recursive: true }); // run alone, the board gets a blank flash instead
+    const flash = FlashStore.open(flashFile, 4 * 2 ** 20);
+    flash.write(0x10000 + 0x200, Uint8Array.from([1, 2, 3, 4]));
+    flash.close();
+    const junit = join(work, 'bootloop.xml');
+    const result = await runHil(['run', 'suites/smoke', '--bench', benchFile, '--board', 'esp32-a', '--junit', junit], { env });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stdout).toMatch(/5 errors/);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<error message="board unavailable: [^"]*\[TIMEOUT\]"/);
+    expect(xml, xml).toMatch(/invalid header|esp_image|not bootable/);
   });
 });
 
