@@ -330,6 +330,10 @@ export class MicroPythonRepl implements PythonExecutor {
         });
         break;
       } catch (err: unknown) {
+        if (lastAttempt && isHilError(err, 'TIMEOUT')) {
+          throw new HilError('TIMEOUT', `board did not enter the raw REPL within ${timeoutMs} ms (${attempt} attempt(s) of Ctrl-C, Ctrl-A); ` +
+            `last bytes: ${this.reader.lastBytesText(80)}`, { ...err.evidence, attempts: attempt }, { cause: err });
+        }
         if (lastAttempt || !isHilError(err, 'TIMEOUT')) throw err;
         this.options.logger?.debug({ boardId: this.options.boardId, attempt }, 'no raw REPL banner yet; interrupting again');
       }

@@ -84,6 +84,7 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
   });
   const connectError = set.map((endpoint) => connectErrors.get(endpoint.boardId)).find((err) => err !== undefined);
   let brokenReason: string | undefined = connectError === undefined ? undefined : `board unavailable: ${errorText(connectError)}`;
+  let brokenDetails: string | undefined = connectError === undefined ? undefined : errorDetails(connectError);
   const stepRunner = new StepRunner(suite.scripts, clock);
 
   for (const test of suite.manifest.tests) {
@@ -97,7 +98,7 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
     };
     const skipped = test.skip && set.some((endpoint) => test.skip?.chips.includes(endpoint.chip));
     if (skipped) { finish('skipped', test.skip?.reason); continue; }
-    if (brokenReason !== undefined) { finish('error', brokenReason); continue; }
+    if (brokenReason !== undefined) { finish('error', brokenReason, brokenDetails); continue; }
     const properties: Record<string, string> = {};
     try {
       let failure: { message: string; details: string } | undefined;
@@ -112,11 +113,14 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
     } catch (err: unknown) {
       finish('error', errorText(err), errorDetails(err), properties);
       brokenReason = await recover(boards, err, context);
+      brokenDetails = undefined;
     }
   }
   emit({
     type: 'suite-finished', suiteId, at: clock.now(), durationMs: clock.now() - startedAt,
-    console: Object.fromEntries(set.map((endpoint, i) => [endpoint.boardId, boards[i]?.consoleText() ?? ''])),
+    // A board that never answered still gets its console: what the failed connection saw of it.
+    console: Object.fromEntries(set.map((endpoint, i) =>
+      [endpoint.boardId, boards[i]?.consoleText() ?? consoleFromError(connectErrors.get(endpoint.boardId))])),
   });
 }
 
@@ -134,6 +138,10 @@ async function recover(boards: (BoardConnection | undefined)[], cause: unknown, 
     context.logger.warn({ err, cause }, 'board did not recover after an infrastructure error');
     return `board unavailable after an earlier error: ${errorText(err)}`;
   }
+}
+
+function consoleFromError(err: unknown): string {
+  return err instanceof HilError && typeof err.evidence.consoleTail === 'string' ? err.evidence.consoleTail : '';
 }
 
 function errorText(err: unknown): string {

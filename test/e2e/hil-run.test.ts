@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { openRfc2217Link } from '../../runner/link/rfc2217-link.ts';
 import { FlashStore } from '../../sim/board/flash-store.ts';
+import { buildFirmware } from '../../sim/firmware/image-builder.ts';
 import { runHil, startHil } from './hil-cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'hil-e2e-'));
@@ -84,19 +85,25 @@ describe('hil run suites/smoke on the virtual lab', () => {
 
 describe('a board that does not boot', () => {
   it('is an infrastructure error (exit 3) naming the board, with its console as evidence in the JUnit', async () => {
-    // A board of this bench whose app image was damaged in its flash file boot-loops like a real one.
-    const flashFile = join(work, 'state', 'hil', 'e2e-lab', 'esp32-a.flash');
-    mkdirSync(join(flashFile, '..'), { recursive: true }); // run alone, the board gets a blank flash instead
-    const flash = FlashStore.open(flashFile, 4 * 2 ** 20);
+    // Its own bench and state: one ESP32 whose flash holds a stock image with a damaged app.
+    const bench = join(work, 'bootloop-bench.yaml');
+    writeFileSync(bench, 'name: bootloop-lab\nkind: virtual\nhubs: [ { id: h, portPath: "1-2", ports: 2 } ]\n' +
+      'boards: [ { id: broken, chip: esp32, hub: h, hubPort: 1, flash: 4MB, usb: uart-bridge } ]\n');
+    const stateDir = join(work, 'state', 'hil', 'bootloop-lab');
+    mkdirSync(stateDir, { recursive: true });
+    const flash = FlashStore.open(join(stateDir, 'broken.flash'), 4 * 2 ** 20);
+    for (const part of buildFirmware({ chip: 'esp32', version: 'v1.24.1', flashSizeBytes: 4 * 2 ** 20 }).parts) flash.write(part.offset, part.data);
     flash.write(0x10000 + 0x200, Uint8Array.from([1, 2, 3, 4]));
     flash.close();
     const junit = join(work, 'bootloop.xml');
-    const result = await runHil(['run', 'suites/smoke', '--bench', benchFile, '--board', 'esp32-a', '--junit', junit], { env });
+    const result = await runHil(['run', 'suites/smoke', '--bench', bench, '--junit', junit], { env });
     expect(result.code, result.stderr).toBe(3);
     expect(result.stdout).toMatch(/5 errors/);
     const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(/<error message="board unavailable: [^"]*\[TIMEOUT\]"/);
-    expect(xml, xml).toMatch(/invalid header|esp_image|not bootable/);
+    expect(xml).toMatch(/<error message="board unavailable: board did not enter the raw REPL within 15000 ms [^"]*\[TIMEOUT\]"/);
+    // The console the board printed while boot-looping is in <system-out> and in the error's details.
+    expect(xml, xml).toMatch(/<system-out>[^<]*No bootable app partitions[^<]*<\/system-out>/);
+    expect(xml).toMatch(/<error [^>]*>code: TIMEOUT\nphase: enter raw REPL: banner\nlast console output:/);
   });
 });
 
