@@ -29,6 +29,13 @@ export const ErrorCodes = {
   REPL_PROTOCOL: { kind: 'infrastructure', summary: 'a board answered outside the raw REPL protocol' },
   ABORTED: { kind: 'infrastructure', summary: 'the operation was cancelled' },
   SIM_START: { kind: 'infrastructure', summary: 'the virtual lab could not start' },
+  APP_BUNDLE_INVALID: { kind: 'bad-input', summary: 'an application bundle is missing, unreadable or has paths that escape its root' },
+  APP_TOO_LARGE: { kind: 'bad-input', summary: "an application bundle does not fit the board's filesystem" },
+  APP_DEPLOY_FAILED: { kind: 'infrastructure', summary: 'a deployed file did not verify by hash on the board' },
+  FIRMWARE_INVALID: { kind: 'bad-input', summary: 'a firmware file is missing, empty, not an ESP image, corrupt or too large' },
+  FLASH_CHIP_MISMATCH: { kind: 'bad-input', summary: 'a firmware image or the detected chip does not match the board' },
+  FLASH_VERIFY_FAILED: { kind: 'infrastructure', summary: 'flash contents differ from the image after writing (MD5)' },
+  FLASH_PROTOCOL: { kind: 'infrastructure', summary: 'the ROM loader or flasher stub failed a command' },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, ExitCode, HilError } from '../errors.ts';
 import { runCommand } from './run-command.ts';
 import { simCommand } from './sim-command.ts';
+import { firmwareBuildCommand } from './firmware-build-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { processIo } from './cli-io.ts';
 
@@ -53,6 +54,23 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .addOption(logLevel)
     .action(async (options: { bench?: string; basePort?: number; logLevel: string }) => {
       exitCode = await simCommand(options, io);
+    });
+
+  const firmware = program.command('firmware').description('Inspect and build firmware images');
+  firmware.command('build-sim')
+    .description('Write an image of a simulated MicroPython build (merged: bootloader + partition table + app)')
+    .requiredOption('--chip <chip>', 'esp32 or esp32s3')
+    .requiredOption('--version <version>', 'MicroPython version, e.g. v1.24.1')
+    .requiredOption('-o, --output <file>', 'where to write the image')
+    .option('--project <name>', 'project name in the app descriptor (default micropython)')
+    .option('--board-name <name>', 'board name printed in the banner')
+    .option('--app-size <size>', 'application size, e.g. 1500000 or 1MB (default about 1.5 MB)')
+    .option('--flash-size <size>', 'flash size the partition table is laid out for, e.g. 4MB')
+    .option('--quirk <name=value...>', 'build quirks the simulated firmware honours')
+    .option('--seed <n>', 'content seed (different seeds give different images)')
+    .option('--app-only', 'write only the application image (flashed at 0x10000)')
+    .action(async (options: Parameters<typeof firmwareBuildCommand>[0]) => {
+      exitCode = await firmwareBuildCommand(options, io);
     });
 
   try {
