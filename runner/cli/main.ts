@@ -40,8 +40,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--junit <file>', 'write JUnit XML to this file')
     .option('--json', 'print a JSON report on stdout instead of the readable summary')
     .option('--board <id...>', 'use only these boards of the bench')
+    .option('--app <dir|zip>', 'deploy this application bundle (.py/.mpy files) to every board before the suites: ' +
+      'changed files only, verified by hash; files dropped from the bundle are deleted')
     .addOption(logLevel)
-    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; logLevel: string }) => {
+    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; app?: string; logLevel: string }) => {
       exitCode = await runCommand({ suites, ...options }, io);
     });
 

@@ -14,6 +14,8 @@ import type { RunReporter } from '../suite/run-events.ts';
 import { planBoardSets } from '../suite/board-allocation.ts';
 import { loadSuite } from '../suite/suite-loader.ts';
 import { runSuites } from '../suite/suite-runner.ts';
+import { loadAppBundle } from '../deploy/app-bundle.ts';
+import { AppDeployPreparation } from '../deploy/app-preparation.ts';
 import { describeError } from './main.ts';
 import { openBench, stateHomeFrom } from './compose.ts';
 import type { CliIo } from './cli-io.ts';
@@ -23,6 +25,7 @@ export interface RunOptions {
   bench?: string;
   junit?: string;
   json?: boolean;
+  app?: string;
   board?: string[];
   logLevel: string;
 }
@@ -41,6 +44,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   // Placement is checked against the bench file before the bench is opened: nothing starts on bad input.
   const placeholderEndpoints = boards.map((b) => ({ boardId: b.id, portPath: b.portPath, chip: b.chip, usb: b.usb, linkUrl: '', expectedMac: b.mac }));
   for (const suite of suites) planBoardSets(suite.ref, suite.manifest, placeholderEndpoints);
+  // The bundle is read and checked before the bench opens, so a bad bundle touches no board.
+  const app = options.app === undefined ? undefined : loadAppBundle(resolve(io.cwd, options.app));
   const junitPath = options.junit === undefined ? undefined : resolve(io.cwd, options.junit);
   if (junitPath !== undefined) checkWritableTarget(junitPath, '--junit');
 
@@ -57,7 +62,10 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   io.stderr.write(`hil: opening bench "${bench.name}" (${boards.length} board${boards.length === 1 ? '' : 's'})\n`);
   const session = await openBench(bench, { logger, boardIds: boards.map((b) => b.id) });
   try {
-    return await runSuites({ suites, bench: session, reporters, signal: abort.signal, logger });
+    return await runSuites({
+      suites, bench: session, reporters, signal: abort.signal, logger,
+      ...(app !== undefined ? { preparation: new AppDeployPreparation(app) } : {}),
+    });
   } catch (err: unknown) {
     io.stderr.write(`hil: ${describeError(err)}\n`);
     return exitCodeFor(err);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BenchSession, BoardEndpoint } from '../bench/board-endpoint.ts';
-import { ExitCode, HilError, isHilError } from '../errors.ts';
+import { ExitCode, exitCodeFor, HilError, isHilError } from '../errors.ts';
 import { openLink } from '../link/open-link.ts';
 import type { Logger } from '../logger.ts';
 import { systemClock, type Clock } from '../repl/clock.ts';
@@ -24,6 +24,18 @@ export interface RunSuitesRequest {
   clock?: Clock;
   /** How links are opened; default: `openLink` (RFC 2217 URLs and ttys). */
   openLink?: LinkOpener;
+  /** Work done once on every board the run uses, before any suite (flash firmware, deploy the app). */
+  preparation?: BoardPreparation;
+}
+
+/** Prepares a board before the suites run. Bad input aborts the run; other errors make the board's tests errors. */
+export interface BoardPreparation {
+  prepare(endpoint: BoardEndpoint, context: {
+    openLink: LinkOpener;
+    logger: Logger;
+    progress: (message: string) => void;
+    signal?: AbortSignal;
+  }): Promise<void>;
 }
 
 interface Tally { failed: number; errors: number }
@@ -38,10 +50,14 @@ export async function runSuites(request: RunSuitesRequest): Promise<number> {
   emit({ type: 'run-started', runId: randomUUID(), at: startedAt, suites: request.suites.map((s) => s.manifest.name), benchName: request.bench.name });
   let exitCode: number = ExitCode.passed;
   try {
+    const unusable = await prepareBoards(plans.flatMap(({ sets }) => sets.flat()), { ...request, clock, emit, tally });
     for (const { suite, sets } of plans) {
-      await runSuite(suite, sets, { ...request, clock, emit, tally });
+      await runSuite(suite, sets, { ...request, clock, emit, tally, unusable });
     }
     exitCode = tally.errors > 0 ? ExitCode.infrastructure : tally.failed > 0 ? ExitCode.testFailures : ExitCode.passed;
+  } catch (err: unknown) {
+    exitCode = exitCodeFor(err);
+    throw err;
   } finally {
     emit({ type: 'run-finished', at: clock.now(), durationMs: clock.now() - startedAt, exitCode });
     for (const reporter of request.reporters) await reporter.close?.();
@@ -49,7 +65,33 @@ export async function runSuites(request: RunSuitesRequest): Promise<number> {
   return exitCode;
 }
 
-interface SuiteContext extends RunSuitesRequest { clock: Clock; emit: (event: RunEvent) => void; tally: Tally }
+interface SuiteContext extends RunSuitesRequest {
+  clock: Clock;
+  emit: (event: RunEvent) => void;
+  tally: Tally;
+  /** Boards whose preparation failed, with the error. */
+  unusable?: ReadonlyMap<string, unknown>;
+}
+
+/** Runs the preparation on each distinct board; returns the boards it failed on (infrastructure errors). */
+async function prepareBoards(endpoints: BoardEndpoint[], context: SuiteContext): Promise<Map<string, unknown>> {
+  const failures = new Map<string, unknown>();
+  const preparation = context.preparation;
+  if (preparation === undefined) return failures;
+  const distinct = [...new Map(endpoints.map((endpoint) => [endpoint.boardId, endpoint])).values()];
+  const results = await Promise.allSettled(distinct.map((endpoint) => preparation.prepare(endpoint, {
+    openLink: context.openLink ?? openLink,
+    logger: context.logger.child({ board: endpoint.boardId }),
+    progress: (message) => context.emit({ type: 'progress', message: `${endpoint.boardId}: ${message}`, at: context.clock.now() }),
+    ...(context.signal ? { signal: context.signal } : {}),
+  })));
+  results.forEach((result, index) => {
+    if (result.status === 'fulfilled') return;
+    if (result.reason instanceof HilError && result.reason.kind === 'bad-input') throw result.reason;
+    failures.set(distinct[index]?.boardId ?? '', result.reason);
+  });
+  return failures;
+}
 
 async function runSuite(suite: LoadedSuite, sets: BoardEndpoint[][], context: SuiteContext): Promise<void> {
   const opener = context.openLink ?? openLink;
@@ -57,6 +99,11 @@ async function runSuite(suite: LoadedSuite, sets: BoardEndpoint[][], context: Su
   const connectErrors = new Map<string, unknown>();
   context.emit({ type: 'progress', message: `${suite.manifest.name}: connecting ${sets.flat().length} board(s)`, at: context.clock.now() });
   await Promise.all(sets.flat().map(async (endpoint) => {
+    const unusable = context.unusable?.get(endpoint.boardId);
+    if (unusable !== undefined) {
+      connectErrors.set(endpoint.boardId, unusable);
+      return;
+    }
     try {
       connections.set(endpoint.boardId, await BoardConnection.connect(endpoint, opener, context.logger, context.signal));
     } catch (err: unknown) {

@@ -2,7 +2,7 @@
  * End to end: the real `hil` command, a virtual lab over real loopback sockets, the real MicroPython
  * interpreter. Uses a 2-board bench (one ESP32 bridge board, one ESP32-S3) in a temporary state folder.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,26 @@ describe('hil run suites/smoke on the virtual lab', () => {
     const result = await runHil(resolved, { env });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('hil run --app', () => {
+  it('deploys the application bundle to each board before the suites, and refuses an escaping bundle with exit 2', async () => {
+    const app = join(work, 'app');
+    mkdirSync(join(app, 'lib'), { recursive: true });
+    writeFileSync(join(app, 'main.py'), 'print("hello from the app")\n');
+    writeFileSync(join(app, 'lib', 'helper.py'), 'ANSWER = 42\n');
+    const check = suite('app-check', 'name: app-check\nboards: { chips: [esp32] }\ntests:\n  - name: app is there\n    steps: [ { exec: check.py } ]\n',
+      { 'check.py': 'import sys\nsys.path.append("/lib")\nimport helper\nassert helper.ANSWER == 42\n' });
+    const result = await runHil(['run', check, '--bench', benchFile, '--app', app], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/esp32-a: application .*app: 2 written, 0 unchanged, 0 deleted, all verified/);
+    const evil = join(work, 'evil-app');
+    mkdirSync(evil, { recursive: true });
+    symlinkSync('/etc', join(evil, 'etc'));
+    const refused = await runHil(['run', check, '--bench', benchFile, '--app', evil], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/symlink etc escapes the bundle root \[APP_BUNDLE_INVALID\]/);
   });
 });
 
