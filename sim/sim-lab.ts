@@ -16,6 +16,7 @@ import type { UsbDeviceIdentity } from './board/usb-identity.ts';
 import type { MicroPythonHost } from './micropython/micropython-host.ts';
 import { WasmMicroPythonHost } from './micropython/wasm-micropython-host.ts';
 import { Rfc2217Server } from './rfc2217/rfc2217-server.ts';
+import { EspRomLoader } from './rom/esp-rom-loader.ts';
 import { StateDirLock } from './state-dir-lock.ts';
 
 /** One board of the lab, as the bench file describes it. */
@@ -75,6 +76,7 @@ export class SimLab {
     try {
       if (options.stateDir !== undefined) mkdirSync(options.stateDir, { recursive: true });
       const stockImages = new Map<string, ReturnType<typeof buildFirmware>>();
+      const romLoader = new EspRomLoader();
       for (const [index, spec] of options.boards.entries()) {
         const flash = options.stateDir === undefined
           ? FlashStore.inMemory(spec.flashSizeBytes)
@@ -95,6 +97,7 @@ export class SimLab {
           usb: spec.usb === 'native' ? { kind: 'native-usb' } : { kind: 'uart-bridge', bridge: cp2104Identity(spec.id) },
           flash,
           createHost: options.createHost ?? ((hostOptions) => new WasmMicroPythonHost(hostOptions)),
+          romLoader,
           speedFactor: options.speedFactor === 0 ? Infinity : options.speedFactor,
           ...(options.logger ? { logger: options.logger } : {}),
         });

@@ -19,6 +19,11 @@ export interface RomLoaderContext {
   readonly clock: BoardClock;
   /** Current wire baud rate (set by the host). */
   readonly baudRate: number;
+  /**
+   * Switches the chip's UART to `baudRate` (CHANGE_BAUDRATE, after its reply has drained at the old
+   * rate). The host normally follows with its own rate change (RFC 2217 SET_BAUDRATE) to the same value.
+   */
+  setBaudRate(baudRate: number): void;
   /** Sends bytes to the host (paced like all board output). */
   transmit(data: Uint8Array): void;
   /** Resolves when everything transmitted so far has left the wire (e.g. before rebooting). */

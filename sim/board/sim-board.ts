@@ -322,6 +322,9 @@ export class SimBoard {
       get baudRate() {
         return uart.baudRate;
       },
+      setBaudRate: (baudRate) => {
+        if (live()) uart.setBaudRate(baudRate);
+      },
       transmit: (data) => {
         if (live()) uart.transmit(data);
       },
