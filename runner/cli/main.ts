@@ -7,6 +7,7 @@ import { exitCodeFor, ExitCode, HilError } from '../errors.ts';
 import { runCommand } from './run-command.ts';
 import { simCommand } from './sim-command.ts';
 import { firmwareBuildCommand } from './firmware-build-command.ts';
+import { firmwareInspectCommand } from './firmware-inspect-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { processIo } from './cli-io.ts';
 
@@ -59,6 +60,15 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     });
 
   const firmware = program.command('firmware').description('Inspect and build firmware images');
+  firmware.command('inspect')
+    .description('Check a firmware file as the flasher would: kind, chip, header, segments, checksum, SHA-256, ' +
+      'app descriptor, the parts it would write, and a verdict (exit 2 when the flasher would refuse it)')
+    .argument('<file>', 'merged image or application image (.bin)')
+    .option('--chip <chip>', 'check against this chip (default: the chip the image names)')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, options: { chip?: string; json?: boolean }) => {
+      exitCode = await firmwareInspectCommand(file, options, io);
+    });
   firmware.command('build-sim')
     .description('Write an image of a simulated MicroPython build (merged: bootloader + partition table + app)')
     .requiredOption('--chip <chip>', 'esp32 or esp32s3')
