@@ -7,10 +7,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HilError, isHilError } from '../errors.ts';
 import { hex32, toHex } from '../firmware/byte-fields.ts';
-import { chipForImageId, ESP_CHIPS, type ChipName } from '../firmware/esp-chips.ts';
+import { ESP_CHIPS, type ChipName } from '../firmware/esp-chips.ts';
 import { formatFlashSize } from '../firmware/esp-image-format.ts';
 import { parseEspImage } from '../firmware/esp-image.ts';
-import { planImageBytes, planImageFile, type ImagePlan } from '../flash/image-plan.ts';
+import { detectImageChip, planImageBytes, planImageFile, type ImagePlan } from '../flash/image-plan.ts';
 import type { CliIo } from './cli-io.ts';
 
 export interface FirmwareInspectOptions {
@@ -53,7 +53,7 @@ export async function firmwareInspectCommand(file: string, options: FirmwareInsp
   return 0;
 }
 
-/** Without --chip: the chip the image's own header names (at 0, or at 0x1000 for a merged ESP32 image). */
+/** Without --chip: the chip the image's own header names. */
 async function planForDetectedChip(path: string): Promise<ImagePlan> {
   let bytes: Uint8Array | undefined;
   try {
@@ -62,12 +62,7 @@ async function planForDetectedChip(path: string): Promise<ImagePlan> {
     // planImageFile below reports a missing path or a directory with its usual message.
   }
   if (bytes === undefined || bytes.length === 0) return planImageFile(path, { chip: 'esp32' });
-  for (const offset of [0, 0x1000]) {
-    const chipId = parseEspImage(bytes.subarray(offset)).extendedHeader?.chipId;
-    const chip = chipId === undefined ? null : chipForImageId(chipId);
-    if (chip !== null) return planImageBytes(bytes, path, { chip });
-  }
-  return planImageBytes(bytes, path, { chip: 'esp32' });
+  return planImageBytes(bytes, path, { chip: detectImageChip(bytes) ?? 'esp32' });
 }
 
 function describePart(name: string, offset: number, data: Uint8Array, chip: ChipName) {

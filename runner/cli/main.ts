@@ -8,6 +8,7 @@ import { runCommand } from './run-command.ts';
 import { simCommand } from './sim-command.ts';
 import { firmwareBuildCommand } from './firmware-build-command.ts';
 import { firmwareInspectCommand } from './firmware-inspect-command.ts';
+import { flashCommand } from './flash-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { processIo } from './cli-io.ts';
 
@@ -41,10 +42,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--junit <file>', 'write JUnit XML to this file')
     .option('--json', 'print a JSON report on stdout instead of the readable summary')
     .option('--board <id...>', 'use only these boards of the bench')
+    .option('--firmware <file>', 'flash this image onto every board the run uses (boards of another chip are left out) ' +
+      'before the suites; unchanged regions are skipped, changed ones diff-flashed, all verified by MD5')
     .option('--app <dir|zip>', 'deploy this application bundle (.py/.mpy files) to every board before the suites: ' +
       'changed files only, verified by hash; files dropped from the bundle are deleted')
     .addOption(logLevel)
-    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; app?: string; logLevel: string }) => {
+    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; app?: string; firmware?: string; logLevel: string }) => {
       exitCode = await runCommand({ suites, ...options }, io);
     });
 
@@ -57,6 +60,19 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .addOption(logLevel)
     .action(async (options: { bench?: string; basePort?: number; logLevel: string }) => {
       exitCode = await simCommand(options, io);
+    });
+
+  program.command('flash')
+    .description('Flash a firmware image onto boards of the bench (all boards of the image\'s chip, or --board): ' +
+      'checks the image first, skips regions that already match, writes only changed sectors, verifies by MD5, ' +
+      'resets and confirms the board boots the image\'s version')
+    .argument('<file>', 'merged image (bootloader + partition table + app) or application image (.bin)')
+    .option('--bench <file>', 'bench file (default: the virtual lab, hil-config/bench.yaml)')
+    .option('--board <id...>', 'flash only these boards')
+    .option('--app <dir|zip>', 'then deploy this application bundle (changed files only, verified by hash)')
+    .addOption(logLevel)
+    .action(async (file: string, options: { bench?: string; board?: string[]; app?: string; logLevel: string }) => {
+      exitCode = await flashCommand(file, options, io);
     });
 
   const firmware = program.command('firmware').description('Inspect and build firmware images');

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_BENCH_FILE, loadBench } from '../../hil-config/load-bench.ts';
+import { DEFAULT_BENCH_FILE, loadBench, type Bench } from '../../hil-config/load-bench.ts';
 import { exitCodeFor, HilError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { ConsoleReporter } from '../report/console-reporter.ts';
@@ -16,6 +16,9 @@ import { loadSuite } from '../suite/suite-loader.ts';
 import { runSuites } from '../suite/suite-runner.ts';
 import { loadAppBundle } from '../deploy/app-bundle.ts';
 import { AppDeployPreparation } from '../deploy/app-preparation.ts';
+import { EsptoolFlasher } from '../flash/esptool-flasher.ts';
+import { FirmwarePreparation } from '../flash/firmware-preparation.ts';
+import { planFirmwareForBoards } from './firmware-for-boards.ts';
 import { describeError } from './main.ts';
 import { openBench, stateHomeFrom } from './compose.ts';
 import type { CliIo } from './cli-io.ts';
@@ -26,6 +29,7 @@ export interface RunOptions {
   junit?: string;
   json?: boolean;
   app?: string;
+  firmware?: string;
   board?: string[];
   logLevel: string;
 }
@@ -35,10 +39,15 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   const benchFile = options.bench === undefined ? DEFAULT_BENCH_FILE : resolve(io.cwd, options.bench);
   const bench = loadBench(benchFile, { stateHome: stateHomeFrom(io.env) });
   const suites = options.suites.map((ref) => loadSuite(ref, io.cwd));
-  const boards = bench.boards.filter((board) => options.board === undefined || options.board.includes(board.id));
-  for (const id of options.board ?? []) {
-    if (!bench.boards.some((board) => board.id === id)) {
-      throw new HilError('USAGE', `--board ${id}: no such board in ${bench.file} (boards: ${bench.boards.map((b) => b.id).join(', ')})`);
+  let boards = selectBoards(bench, options.board);
+  // With --firmware the image is read and checked for every board before anything opens; boards of
+  // another chip than the image's are left out (or refused when named with --board).
+  const firmware = options.firmware === undefined ? undefined
+    : await planFirmwareForBoards(resolve(io.cwd, options.firmware), boards, options.board !== undefined);
+  if (firmware !== undefined) {
+    boards = firmware.boards;
+    if (firmware.leftOut.length > 0) {
+      io.stderr.write(`hil: ${options.firmware} is for ${firmware.plan.chip}; leaving out ${firmware.leftOut.map((b) => `${b.id} (${b.chip})`).join(', ')}\n`);
     }
   }
   // Placement is checked against the bench file before the bench is opened: nothing starts on bad input.
@@ -62,9 +71,13 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   io.stderr.write(`hil: opening bench "${bench.name}" (${boards.length} board${boards.length === 1 ? '' : 's'})\n`);
   const session = await openBench(bench, { logger, boardIds: boards.map((b) => b.id) });
   try {
+    const preparation = firmware !== undefined
+      ? new FirmwarePreparation({ plan: firmware.plan, ...(app ? { app } : {}), createFlasher: (boardLogger) => new EsptoolFlasher({ logger: boardLogger }) })
+      : app !== undefined ? new AppDeployPreparation(app) : undefined;
     return await runSuites({
       suites, bench: session, reporters, signal: abort.signal, logger,
-      ...(app !== undefined ? { preparation: new AppDeployPreparation(app) } : {}),
+      ...(preparation ? { preparation } : {}),
+      ...(firmware ? { expectedFirmwareVersion: firmware.plan.appVersion } : {}),
     });
   } catch (err: unknown) {
     io.stderr.write(`hil: ${describeError(err)}\n`);
@@ -74,7 +87,18 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   }
 }
 
-function checkWritableTarget(path: string, flag: string): void {
+/** The bench boards to use: all, or those named with --board (each must exist). */
+export function selectBoards(bench: Bench, ids: readonly string[] | undefined): Bench['boards'] {
+  for (const id of ids ?? []) {
+    if (!bench.boards.some((board) => board.id === id)) {
+      throw new HilError('USAGE', `--board ${id}: no such board in ${bench.file} (boards: ${bench.boards.map((b) => b.id).join(', ')})`);
+    }
+  }
+  return bench.boards.filter((board) => ids === undefined || ids.includes(board.id));
+}
+
+/** Fails with USAGE unless `path` can be created as a file. */
+export function checkWritableTarget(path: string, flag: string): void {
   if (existsSync(path) && statSync(path).isDirectory()) throw new HilError('USAGE', `${flag} ${path} is a directory; give a file name`);
   const parent = dirname(path);
   if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new HilError('USAGE', `${flag} ${path}: folder ${parent} does not exist`);

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { HilError, type ErrorCode } from '../errors.ts';
 import { hex32 } from '../firmware/byte-fields.ts';
-import { DEFAULT_APP_OFFSET, ESP_CHIPS, PARTITION_TABLE_OFFSET, type ChipName } from '../firmware/esp-chips.ts';
+import { chipForImageId, DEFAULT_APP_OFFSET, ESP_CHIPS, PARTITION_TABLE_OFFSET, type ChipName } from '../firmware/esp-chips.ts';
 import { ESP_IMAGE_MAGIC, formatFlashSize } from '../firmware/esp-image-format.ts';
 import { parseEspImage, type EspImageInfo, type EspImageProblem } from '../firmware/esp-image.ts';
 import { flashReaderFromBytes, locateBootApp } from '../firmware/flash-layout.ts';
@@ -63,6 +63,19 @@ export async function planImageFile(path: string, target: ImagePlanTarget): Prom
     throw fail(`cannot be read (${err instanceof Error ? err.message : String(err)})`, err);
   }
   return planImageBytes(bytes, path, target);
+}
+
+/**
+ * The chip a firmware file names in its own image header (at 0, or at 0x1000 for a merged ESP32
+ * image); null when neither place holds an ESP image header with a known chip id.
+ */
+export function detectImageChip(bytes: Uint8Array): ChipName | null {
+  for (const offset of [0, ESP_CHIPS.esp32.bootloaderOffset]) {
+    const chipId = parseEspImage(bytes.subarray(offset)).extendedHeader?.chipId;
+    const chip = chipId === undefined ? null : chipForImageId(chipId);
+    if (chip !== null) return chip;
+  }
+  return null;
 }
 
 /** Same as {@link planImageFile} for bytes already in memory; `file` names them in errors. */

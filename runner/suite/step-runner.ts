@@ -20,7 +20,8 @@ export interface StepsResult {
 const EN_PULSE_MS = 100;
 
 export class StepRunner {
-  constructor(private readonly scripts: ReadonlyMap<string, string>, private readonly clock: Clock) {}
+  constructor(private readonly scripts: ReadonlyMap<string, string>, private readonly clock: Clock,
+    private readonly expectedFirmwareVersion?: string) {}
 
   /** Runs `steps` in order on `board`, stopping at the first failure. */
   async run(steps: readonly Step[], board: BoardConnection, signal?: AbortSignal): Promise<StepsResult> {
@@ -52,6 +53,15 @@ export class StepRunner {
       const startedAt = this.clock.now();
       await board.repl.softReset({ timeoutMs: step['soft-reset'].timeoutMs });
       properties['softResetMs'] = String(this.clock.now() - startedAt);
+      return undefined;
+    }
+    if ('check-firmware-version' in step) {
+      const booted = await board.repl.eval("__import__('os').uname().version.split(' ')[0]");
+      properties['bootedFirmwareVersion'] = booted;
+      properties['expectedFirmwareVersion'] = this.expectedFirmwareVersion ?? '';
+      if (booted !== this.expectedFirmwareVersion) {
+        return { message: `board runs MicroPython ${booted}, but the flashed image is ${this.expectedFirmwareVersion ?? '(none)'}`, details: '' };
+      }
       return undefined;
     }
     if ('hard-reset' in step) {

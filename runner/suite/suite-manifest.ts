@@ -42,8 +42,13 @@ const fileRoundTripStep = z.object({
   }).strict(),
 }).strict();
 
-export const stepSchema = z.union([execStep, softResetStep, hardResetStep, fileRoundTripStep], {
-  error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} } or { file-roundtrip: { path } }',
+/** Compares the booted firmware version with the image flashed for this run (`--firmware`); skipped without one. */
+const checkFirmwareVersionStep = z.object({
+  'check-firmware-version': z.object({}).strict(),
+}).strict();
+
+export const stepSchema = z.union([execStep, softResetStep, hardResetStep, fileRoundTripStep, checkFirmwareVersionStep], {
+  error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} }, { file-roundtrip: { path } } or { check-firmware-version: {} }',
 });
 
 export const testCaseSchema = z.object({

@@ -26,6 +26,8 @@ export interface RunSuitesRequest {
   openLink?: LinkOpener;
   /** Work done once on every board the run uses, before any suite (flash firmware, deploy the app). */
   preparation?: BoardPreparation;
+  /** The version of the firmware flashed for this run (`--firmware`), for `check-firmware-version` steps. */
+  expectedFirmwareVersion?: string;
 }
 
 /** Prepares a board before the suites run. Bad input aborts the run; other errors make the board's tests errors. */
@@ -132,7 +134,7 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
   const connectError = set.map((endpoint) => connectErrors.get(endpoint.boardId)).find((err) => err !== undefined);
   let brokenReason: string | undefined = connectError === undefined ? undefined : `board unavailable: ${errorText(connectError)}`;
   let brokenDetails: string | undefined = connectError === undefined ? undefined : errorDetails(connectError);
-  const stepRunner = new StepRunner(suite.scripts, clock);
+  const stepRunner = new StepRunner(suite.scripts, clock, context.expectedFirmwareVersion);
 
   for (const test of suite.manifest.tests) {
     const testStartedAt = clock.now();
@@ -145,6 +147,10 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
     };
     const skipped = test.skip && set.some((endpoint) => test.skip?.chips.includes(endpoint.chip));
     if (skipped) { finish('skipped', test.skip?.reason); continue; }
+    if (context.expectedFirmwareVersion === undefined && test.steps.some((step) => 'check-firmware-version' in step)) {
+      finish('skipped', 'no --firmware given: nothing to compare the booted version with');
+      continue;
+    }
     if (brokenReason !== undefined) { finish('error', brokenReason, brokenDetails); continue; }
     const properties: Record<string, string> = {};
     try {

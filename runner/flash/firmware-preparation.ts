@@ -1,0 +1,83 @@
+/**
+ * The board preparation for `hil flash` and `hil run --firmware`: flash the planned image, confirm the
+ * board booted to a REPL reporting the image's version, then (optionally) deploy the application
+ * bundle — all on one link to the board.
+ */
+import type { BoardEndpoint } from '../bench/board-endpoint.ts';
+import type { AppBundle } from '../deploy/app-bundle.ts';
+import { deployApp } from '../deploy/app-deployer.ts';
+import { HilError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { MicroPythonRepl } from '../repl/micropython-repl.ts';
+import type { BoardPreparation } from '../suite/suite-runner.ts';
+import type { Flasher, FlashProgressEvent, FlashResult } from './flasher.ts';
+import type { ImagePlan } from './image-plan.ts';
+
+export interface FirmwarePreparationOptions {
+  plan: ImagePlan;
+  app?: AppBundle;
+  /** Creates the flasher for one board (the composition root passes the esptool-js one). */
+  createFlasher: (logger: Logger) => Flasher;
+  /** Called with every flash progress event (e.g. a progress bar); progress lines are reported anyway. */
+  onFlashProgress?: (event: FlashProgressEvent) => void;
+  /** Called with each board's result. */
+  onFlashed?: (boardId: string, result: FlashResult, bootedVersion: string) => void;
+}
+
+/** How long the freshly flashed firmware may take to boot to its REPL. */
+const BOOT_TIMEOUT_MS = 20_000;
+
+export class FirmwarePreparation implements BoardPreparation {
+  constructor(private readonly options: FirmwarePreparationOptions) {}
+
+  async prepare(endpoint: BoardEndpoint, context: Parameters<BoardPreparation['prepare']>[1]): Promise<void> {
+    const { plan, app } = this.options;
+    const link = await context.openLink(endpoint.linkUrl, { timeoutMs: 5000, ...(context.signal ? { signal: context.signal } : {}) });
+    try {
+      const flasher = this.options.createFlasher(context.logger);
+      const progress = progressLines(context.progress);
+      const result = await flasher.flash({ board: endpoint, link, parts: plan.parts }, {
+        ...(context.signal ? { signal: context.signal } : {}),
+        onProgress: (event) => { progress(event); this.options.onFlashProgress?.(event); },
+      });
+      context.progress(`flashed at ${result.baudRate} baud: ${result.regions.map((r) => `${r.name} ${r.outcome}` +
+        (r.outcome === 'skipped' ? '' : ` (${r.writtenBytes} bytes in ${r.runs} run${r.runs === 1 ? '' : 's'})`)).join(', ')}; all regions verified by MD5`);
+
+      const repl = new MicroPythonRepl(link, { boardId: endpoint.boardId, portPath: endpoint.portPath, logger: context.logger });
+      await repl.enterRawRepl({ timeoutMs: BOOT_TIMEOUT_MS, ...(context.signal ? { signal: context.signal } : {}) });
+      const booted = await repl.eval("__import__('os').uname().version.split(' ')[0]");
+      if (booted !== plan.appVersion) {
+        throw new HilError('FLASH_VERIFY_FAILED', `board ${endpoint.boardId} booted MicroPython ${booted}, not the flashed ${plan.appVersion}`,
+          { boardId: endpoint.boardId, portPath: endpoint.portPath, phase: 'confirm boot' });
+      }
+      context.progress(`booted ${plan.projectName} ${booted}`);
+      this.options.onFlashed?.(endpoint.boardId, result, booted);
+      if (app !== undefined) {
+        const report = await deployApp(repl, app, { boardId: endpoint.boardId, onProgress: context.progress });
+        context.progress(`application ${app.source}: ${report.written.length} written, ${report.unchanged.length} unchanged, ` +
+          `${report.deleted.length} deleted, all verified`);
+      }
+    } finally {
+      await link.close();
+    }
+  }
+}
+
+/** Turns flash progress into a line per phase and region, and one per 25% of a write. */
+function progressLines(report: (message: string) => void): (event: FlashProgressEvent) => void {
+  let lastKey = '';
+  let lastQuarter = -1;
+  return (event) => {
+    const key = `${event.phase}/${event.region ?? ''}`;
+    const quarter = event.bytesTotal > 0 ? Math.floor((event.bytesDone / event.bytesTotal) * 4) : 0;
+    if (key !== lastKey) {
+      lastKey = key;
+      lastQuarter = -1;
+      if (event.phase !== 'write') report(`${event.phase}${event.region ? ` ${event.region}` : ''}${event.outcome ? `: ${event.outcome}` : ''}`);
+    }
+    if (event.phase === 'write' && quarter !== lastQuarter) {
+      lastQuarter = quarter;
+      report(`write ${event.region ?? ''} ${Math.round((event.bytesDone / Math.max(1, event.bytesTotal)) * 100)}% of ${event.bytesTotal} bytes`);
+    }
+  };
+}
