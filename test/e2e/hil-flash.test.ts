@@ -82,7 +82,7 @@ describe('hil firmware', () => {
     expect(inspected.stdout).toMatch(/verdict: OK — merged image for ESP32-S3, micropython v1\.24\.1/);
     mkdirSync(join(work, 'd'), { recursive: true });
     const bytes = readFileSync(out);
-    bytes[0x10000 + 0x40] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(0x10000 + 0x40) ^ 0x01, 0x10000 + 0x40);
     writeFileSync(join(work, 'd', 'bad.bin'), bytes);
     const bad = await runHil(['firmware', 'inspect', join(work, 'd', 'bad.bin')], { env });
     expect(bad.code).toBe(2);
