@@ -90,7 +90,7 @@ class EsptoolFlashLoader implements FlashLoader {
         terminal: loggerTerminal(this.#log),
       });
       this.#loader = loader;
-      const chipDescription = await this.#translate(() => loader.main('default_reset'));
+      const chipDescription = await this.#connectWithRetries(loader);
       const next = ladder[i + 1];
       // esptool-js falls back to the ROM rate by itself when the target rate does not work.
       const reached = this.#transport.baudrate;
@@ -103,6 +103,24 @@ class EsptoolFlashLoader implements FlashLoader {
       return { chip, chipDescription, baudRate: reached };
     }
     throw new HilError('FLASH_PROTOCOL', `${this.#link.url}: no baud rate worked`);
+  }
+
+  /**
+   * `main()` (reset, sync, detect, stub, baud change), tried up to {@link CONNECT_ATTEMPTS} times: a
+   * reply split across reads during chip detection (the ESP32 ROM repeats its "unsupported" reply,
+   * reference §3.2, and esptool-js drains input after the first) fails a connect now and then.
+   */
+  async #connectWithRetries(loader: ESPLoader): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#translate(() => loader.main('default_reset'));
+      } catch (err: unknown) {
+        const retryable = isHilError(err, 'FLASH_PROTOCOL') || isHilError(err, 'TIMEOUT');
+        if (!retryable || attempt >= CONNECT_ATTEMPTS || this.#aborted) throw err;
+        this.#log.info({ attempt, err }, 'connect to the ROM loader failed; resetting and trying again');
+        await this.#translate(() => this.#transport.disconnect()).catch(() => undefined);
+      }
+    }
   }
 
   async flashMd5(address: number, lengthBytes: number): Promise<string> {
@@ -184,10 +202,16 @@ class EsptoolFlashLoader implements FlashLoader {
     if (err instanceof TimeoutError) return new HilError('TIMEOUT', `board stopped answering the loader: ${message}`, {}, { cause: err });
     // esptool-js's ESPError carries no code; these two messages are its only connect and verify failures.
     if (message.includes('Failed to connect')) return new HilError('TIMEOUT', `board did not enter download mode: ${message}`, {}, { cause: err });
+    if (message.includes('Serial data stream stopped') || message.includes('No serial data received')) {
+      return new HilError('TIMEOUT', `board stopped answering the loader: ${message}`, {}, { cause: err });
+    }
     if (message.includes('MD5 of file does not match')) return new HilError('FLASH_VERIFY_FAILED', `written run failed MD5 verification: ${message}`, {}, { cause: err });
     return new HilError('FLASH_PROTOCOL', `loader error: ${message}`, {}, { cause: err });
   }
 }
+
+/** Connect attempts (each a full reset and sync) before giving up. */
+const CONNECT_ATTEMPTS = 3;
 
 /** Options of {@link EsptoolFlasher}. */
 export interface EsptoolFlasherOptions {

@@ -91,21 +91,24 @@ export async function findChangedRuns(data: Uint8Array, regionOffset: number, bo
     return remote !== md5Hex(data.subarray(start, start + length));
   };
   const changedSectors: number[] = [];
-  const sectorsPerBlock = blockBytes / sectorBytes;
+  // Pass 1: one digest per block.
+  const changedBlocks: number[] = [];
   for (let blockStart = 0; blockStart < data.length; blockStart += blockBytes) {
+    if (await differs(blockStart, Math.min(blockBytes, data.length - blockStart))) changedBlocks.push(blockStart);
+  }
+  // Pass 2, per sector inside changed blocks — only worth its round trips when few blocks changed;
+  // when most did (a new build), the changed blocks are written whole.
+  const totalBlocks = Math.ceil(data.length / blockBytes);
+  const refine = changedBlocks.length * 2 <= totalBlocks;
+  for (const blockStart of changedBlocks) {
     const blockLength = Math.min(blockBytes, data.length - blockStart);
-    if (!(await differs(blockStart, blockLength))) continue;
     const firstSector = blockStart / sectorBytes;
-    // A block of one sector needs no second level.
-    if (blockLength <= sectorBytes) {
-      changedSectors.push(firstSector);
-      continue;
-    }
-    for (let i = 0; i < sectorsPerBlock; i++) {
+    const sectorsInBlock = Math.ceil(blockLength / sectorBytes);
+    for (let i = 0; i < sectorsInBlock; i++) {
       const sectorStart = blockStart + i * sectorBytes;
-      if (sectorStart >= data.length) break;
-      const sectorLength = Math.min(sectorBytes, data.length - sectorStart);
-      if (await differs(sectorStart, sectorLength)) changedSectors.push(firstSector + i);
+      // A block of one sector needs no second level.
+      const changed = !refine || sectorsInBlock === 1 || (await differs(sectorStart, Math.min(sectorBytes, data.length - sectorStart)));
+      if (changed) changedSectors.push(firstSector + i);
     }
   }
   return { runs: coalesceSectorRuns(changedSectors, data.length, sectorBytes), boardDigests };

@@ -7,12 +7,14 @@
  * `Infinity` = unpaced (bytes are delivered in order on the next microtask). Zero or negative
  * values are rejected.
  *
- * Host → board bytes are not paced (the host's own link paces them) and go to `onReceive`, unless the
- * port is disabled (chip held in reset or powered off), in which case they are dropped.
+ * Host → board bytes cross the same wire: they are paced at the same rate before they reach
+ * `onReceive`, so an upload (a firmware image) takes its wire time too. While the port is disabled
+ * (chip held in reset or powered off) they are dropped.
  */
 import type { SimSerialPort } from './sim-serial-port.ts';
-import { systemClock, type BoardClock, type TimerHandle } from './board-clock.ts';
+import { systemClock, type BoardClock } from './board-clock.ts';
 import { ListenerSet } from './listener-set.ts';
+import { PacedByteQueue } from './paced-byte-queue.ts';
 
 /** Logical modem-line state (true = asserted). */
 export interface ModemLines {
@@ -63,8 +65,6 @@ export interface SimUartOptions {
   onListenerError?(err: unknown): void;
 }
 
-/** Longest pause between two pacing ticks; bounds the batch size and the added latency. */
-const MAX_TICK_MS = 10;
 /**
  * Queue bound. A real UART driver blocks the writer when its buffer is full; the board cannot block
  * the interpreter, so beyond this (only reached by runaway output) new bytes are dropped.
@@ -85,15 +85,11 @@ export class SimUart implements SimSerialPort {
   readonly #onModemLines: (lines: ModemLines, previous: ModemLines) => void;
   readonly #listeners: ListenerSet<[Uint8Array]>;
 
-  #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
   #fifo: Uint8Array = new Uint8Array(0);
-  #timer: TimerHandle | null = null;
-  #microtaskPending = false;
-  #pacing = false;
-  #lastTickMs = 0;
-  #creditBytes = 0;
-  #drainWaiters: (() => void)[] = [];
+  /** Board → host. */
+  readonly #tx: PacedByteQueue;
+  /** Host → board. */
+  readonly #rx: PacedByteQueue;
 
   constructor(options: SimUartOptions) {
     const speedFactor = options.speedFactor ?? 1;
@@ -106,6 +102,12 @@ export class SimUart implements SimSerialPort {
     this.#onReceive = options.onReceive;
     this.#onModemLines = options.onModemLines;
     this.#listeners = new ListenerSet(options.onListenerError);
+    const bytesPerMs = (): number => (this.#profile.wireBytesPerSecond(this.#baudRate) * this.#speedFactor) / 1000;
+    this.#tx = new PacedByteQueue({ clock: this.#clock, bytesPerMs, maxQueuedBytes: MAX_QUEUED_BYTES, deliver: (chunk) => this.#listeners.emit(chunk) });
+    this.#rx = new PacedByteQueue({
+      clock: this.#clock, bytesPerMs, maxQueuedBytes: MAX_QUEUED_BYTES,
+      deliver: (chunk) => { if (this.#enabled) this.#onReceive(chunk); },
+    });
   }
 
   // ---- SimSerialPort (host side) ----
@@ -116,7 +118,7 @@ export class SimUart implements SimSerialPort {
 
   receiveFromHost(data: Uint8Array): void {
     if (!this.#enabled || data.length === 0) return;
-    this.#onReceive(data);
+    this.#rx.enqueue(data);
   }
 
   onTransmit(listener: (chunk: Uint8Array) => void): () => void {
@@ -136,7 +138,7 @@ export class SimUart implements SimSerialPort {
   }
 
   purgeTransmit(): void {
-    this.#clearQueue();
+    this.#tx.clear();
   }
 
   setHostAttached(attached: boolean): void {
@@ -146,11 +148,11 @@ export class SimUart implements SimSerialPort {
       if (this.#fifo.length > 0) {
         const fifo = this.#fifo;
         this.#fifo = new Uint8Array(0);
-        this.#enqueue(fifo);
+        this.#tx.enqueue(fifo);
       }
     } else if (this.#profile.whenDetached !== 'transmit') {
       // TinyUSB discards pending TX when the host goes away; USB-Serial-JTAG has nobody to send to.
-      this.#clearQueue();
+      this.#tx.clear();
     }
   }
 
@@ -168,7 +170,7 @@ export class SimUart implements SimSerialPort {
 
   /** Bytes waiting to go out on the wire. */
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    return this.#tx.queuedBytes;
   }
 
   /**
@@ -178,7 +180,8 @@ export class SimUart implements SimSerialPort {
   setEnabled(enabled: boolean): void {
     this.#enabled = enabled;
     if (!enabled) {
-      this.#clearQueue();
+      this.#tx.clear();
+      this.#rx.clear();
       this.#fifo = new Uint8Array(0);
     }
   }
@@ -199,105 +202,17 @@ export class SimUart implements SimSerialPort {
         return;
       }
     }
-    this.#enqueue(data);
+    this.#tx.enqueue(data);
   }
 
   /** Resolves once every queued byte has been delivered (or discarded). */
   whenDrained(): Promise<void> {
-    if (this.#queuedBytes === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return this.#tx.whenDrained();
   }
 
   /** Stops the pacing timer and discards queued output (board disposal). */
   dispose(): void {
     this.setEnabled(false);
-  }
-
-  // ---- pacing ----
-
-  #enqueue(data: Uint8Array): void {
-    const room = MAX_QUEUED_BYTES - this.#queuedBytes;
-    if (room <= 0) return;
-    const accepted = data.length > room ? data.subarray(0, room) : data;
-    this.#queue.push(accepted.slice());
-    this.#queuedBytes += accepted.length;
-    this.#schedule();
-  }
-
-  #bytesPerMs(): number {
-    return (this.#profile.wireBytesPerSecond(this.#baudRate) * this.#speedFactor) / 1000;
-  }
-
-  #schedule(): void {
-    if (this.#queuedBytes === 0 || this.#timer !== null || this.#microtaskPending) return;
-    if (this.#speedFactor === Infinity) {
-      this.#microtaskPending = true;
-      queueMicrotask(() => {
-        this.#microtaskPending = false;
-        if (this.#queuedBytes > 0) this.#deliver(this.#queuedBytes);
-        this.#afterDelivery();
-      });
-      return;
-    }
-    if (!this.#pacing) {
-      this.#pacing = true;
-      this.#lastTickMs = this.#clock.now();
-      this.#creditBytes = 0;
-    }
-    const needMs = (this.#queuedBytes - this.#creditBytes) / this.#bytesPerMs();
-    const delayMs = Math.min(MAX_TICK_MS, Math.max(1, Math.ceil(needMs)));
-    this.#timer = this.#clock.setTimeout(() => this.#tick(), delayMs);
-  }
-
-  #tick(): void {
-    this.#timer = null;
-    const now = this.#clock.now();
-    this.#creditBytes += Math.max(0, now - this.#lastTickMs) * this.#bytesPerMs();
-    this.#lastTickMs = now;
-    const count = Math.min(this.#queuedBytes, Math.floor(this.#creditBytes));
-    if (count > 0) {
-      this.#creditBytes -= count;
-      this.#deliver(count);
-    }
-    this.#afterDelivery();
-  }
-
-  #afterDelivery(): void {
-    if (this.#queuedBytes > 0) {
-      this.#schedule();
-      return;
-    }
-    this.#pacing = false;
-    this.#creditBytes = 0;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  #deliver(count: number): void {
-    const chunk = new Uint8Array(count);
-    let filled = 0;
-    while (filled < count) {
-      const head = this.#queue[0];
-      if (head === undefined) break;
-      const take = Math.min(head.length, count - filled);
-      chunk.set(head.subarray(0, take), filled);
-      filled += take;
-      if (take === head.length) this.#queue.shift();
-      else this.#queue[0] = head.subarray(take);
-    }
-    this.#queuedBytes -= filled;
-    this.#listeners.emit(chunk.subarray(0, filled));
-  }
-
-  #clearQueue(): void {
-    if (this.#timer !== null) {
-      this.#clock.clearTimeout(this.#timer);
-      this.#timer = null;
-    }
-    this.#queue = [];
-    this.#queuedBytes = 0;
-    this.#afterDelivery();
   }
 }
 

@@ -73,10 +73,19 @@ describe('findChangedRuns', () => {
     ]);
   });
 
-  it('reports every sector of erased flash', async () => {
+  it('reports every sector of erased flash, without per-sector digests when most blocks changed', async () => {
     const board = new Uint8Array(local.length).fill(0xff);
-    const { runs } = await findChangedRuns(local, offset, boardOf(board, offset).md5);
+    const { runs, boardDigests } = await findChangedRuns(local, offset, boardOf(board, offset).md5);
     expect(runs).toEqual([{ startBytes: 0, lengthBytes: local.length }]);
+    expect(boardDigests).toBe(6); // block digests only: refining a mostly-new region costs more than it saves
+  });
+
+  it('writes changed blocks whole when most blocks changed, but keeps unchanged blocks out', async () => {
+    const board = local.slice();
+    for (const at of [0x00010, 0x10010, 0x20010, 0x30010]) board[at] = (board[at] ?? 0) ^ 1; // 4 of 6 blocks
+    const { runs, boardDigests } = await findChangedRuns(local, offset, boardOf(board, offset).md5);
+    expect(runs).toEqual([{ startBytes: 0, lengthBytes: 0x40000 }]);
+    expect(boardDigests).toBe(6);
   });
 
   it('rejects an unaligned region and honours abort', async () => {

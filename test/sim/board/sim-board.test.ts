@@ -60,6 +60,7 @@ describe('SimBoard (ESP32 behind a CP2104)', () => {
 
     // Host input reaches the interpreter.
     board.serialPort.receiveFromHost(new TextEncoder().encode('1+1\r'));
+    await vi.advanceTimersByTimeAsync(0); // unpaced: the bytes arrive on the next microtask
     expect(host.inputs).toEqual(['1+1\r']);
     await board.dispose();
     expect(host.stopCount).toBe(1);

@@ -79,6 +79,18 @@ describe('SimUart pacing', () => {
     expect(() => makeUart({ speedFactor: 0 })).toThrow(RangeError);
   });
 
+  it('paces host input at the wire rate too (an upload takes its wire time)', async () => {
+    const { uart, received } = makeUart();
+    uart.setEnabled(true);
+    uart.receiveFromHost(new Uint8Array(11520)); // one second of wire at 115200 baud
+    await vi.advanceTimersByTimeAsync(500);
+    const halfway = received.join('').length;
+    expect(halfway).toBeGreaterThan(11520 * 0.45);
+    expect(halfway).toBeLessThan(11520 * 0.55);
+    await vi.advanceTimersByTimeAsync(600);
+    expect(received.join('').length).toBe(11520);
+  });
+
   it('drops input and output while disabled (chip in reset) and purges on request', async () => {
     const { uart, received, delivered } = makeUart();
     uart.receiveFromHost(new Uint8Array([0x41]));
@@ -86,6 +98,8 @@ describe('SimUart pacing', () => {
     expect(received).toEqual([]);
     uart.setEnabled(true);
     uart.receiveFromHost(new TextEncoder().encode('hi'));
+    expect(received).toEqual([]); // still on the wire
+    await vi.advanceTimersByTimeAsync(1);
     expect(received).toEqual(['hi']);
     uart.transmit(new Uint8Array(1000));
     await vi.advanceTimersByTimeAsync(20);
