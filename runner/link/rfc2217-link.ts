@@ -2,7 +2,7 @@ import net from 'node:net';
 import { HilError, isHilError } from '../errors.ts';
 import type { OpenLinkOptions, SerialLink } from './serial-link.ts';
 import { ComPortAcks } from './com-port-acks.ts';
-import { DataFanout } from './data-fanout.ts';
+import { LinkListeners, writeWithCallback } from './link-listeners.ts';
 import { parseRfc2217Url, type Rfc2217Address } from './rfc2217-url.ts';
 import {
   ComPortCommand,
@@ -68,8 +68,7 @@ export class Rfc2217Link implements SerialLink {
   readonly #ackTimeoutMs: number;
   readonly #decoder = new TelnetDecoder();
   readonly #negotiator: TelnetOptionNegotiator;
-  readonly #data = new DataFanout();
-  readonly #goneListeners = new Set<(err: Error) => void>();
+  readonly #listeners = new LinkListeners();
   readonly #acks = new ComPortAcks();
   #phase: Phase = 'negotiating';
   #baudRate: number;
@@ -132,23 +131,15 @@ export class Rfc2217Link implements SerialLink {
   write(data: Uint8Array): Promise<void> {
     if (!this.isOpen) return Promise.reject(this.#goneError('write'));
     if (data.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#socket.write(escapeTelnetData(data), (err) => {
-        if (err) reject(this.#goneError('write', err));
-        else resolve();
-      });
-    });
+    return writeWithCallback((done) => this.#socket.write(escapeTelnetData(data), done), (err) => this.#goneError('write', err));
   }
 
   onData(listener: (chunk: Uint8Array) => void): () => void {
-    return this.#data.subscribe(listener);
+    return this.#listeners.onData(listener);
   }
 
   onGone(listener: (err: Error) => void): () => void {
-    this.#goneListeners.add(listener);
-    return () => {
-      this.#goneListeners.delete(listener);
-    };
+    return this.#listeners.onGone(listener);
   }
 
   /**
@@ -190,7 +181,7 @@ export class Rfc2217Link implements SerialLink {
    */
   async purgeInput(): Promise<void> {
     if (!this.isOpen) throw this.#goneError('purgeInput');
-    this.#data.clear();
+    this.#listeners.data.clear();
     this.#purgesPending++;
     try {
       await this.#command(ComPortCommand.PURGE_DATA, [PurgeValue.RECEIVE], true);
@@ -208,8 +199,7 @@ export class Rfc2217Link implements SerialLink {
     const wasAlive = this.#phase === 'open' || this.#phase === 'negotiating';
     this.#phase = this.#phase === 'gone' ? 'gone' : 'closed';
     this.#failWaiters(new HilError('LINK_GONE', `${this.url}: link closed`, { portPath: this.url }));
-    this.#data.dispose();
-    this.#goneListeners.clear();
+    this.#listeners.dispose();
     if (!wasAlive || this.#socket.destroyed) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS);
@@ -318,7 +308,7 @@ export class Rfc2217Link implements SerialLink {
       switch (event.type) {
         case 'data':
           if (this.#phase === 'negotiating') this.#notePreOpenText(event.data);
-          if (this.#purgesPending === 0) this.#data.emit(event.data);
+          if (this.#purgesPending === 0) this.#listeners.data.emit(event.data);
           break;
         case 'negotiation':
           this.#negotiator.handle(event.verb, event.option);
@@ -370,7 +360,7 @@ export class Rfc2217Link implements SerialLink {
     }
     const err = this.#goneError('connection', this.#socketError, 'the server closed the connection');
     this.#failWaiters(err);
-    for (const listener of [...this.#goneListeners]) listener(err);
+    this.#listeners.emitGone(err);
   }
 
   #failWaiters(err: Error): void {
@@ -382,7 +372,7 @@ export class Rfc2217Link implements SerialLink {
   #abandon(): void {
     this.#phase = 'closed';
     this.#failWaiters(new HilError('LINK_GONE', `${this.url}: open failed`, { portPath: this.url }));
-    this.#data.dispose();
+    this.#listeners.data.dispose();
     this.#socket.destroy();
   }
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { HilError } from '../errors.ts';
 import type { OpenLinkOptions, SerialLink } from './serial-link.ts';
-import { DataFanout } from './data-fanout.ts';
+import { LinkListeners, writeWithCallback } from './link-listeners.ts';
 import { abortedError, withDeadline } from './with-deadline.ts';
 
 const DEFAULT_BAUD_RATE = 115200;
@@ -88,8 +88,7 @@ export async function openSerialportLink(path: string, options: OpenLinkOptions 
 export class SerialportLink implements SerialLink {
   readonly url: string;
   readonly #port: SerialPort;
-  readonly #data = new DataFanout();
-  readonly #goneListeners = new Set<(err: Error) => void>();
+  readonly #listeners = new LinkListeners();
   #baudRate: number;
   #signals = { dtr: true, rts: true };
   #hasModemLines = true;
@@ -105,7 +104,7 @@ export class SerialportLink implements SerialLink {
     this.url = path;
     this.#port = port;
     this.#baudRate = baudRate;
-    port.on('data', (chunk: Buffer) => this.#data.emit(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    port.on('data', (chunk: Buffer) => this.#listeners.data.emit(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => this.#onGone(err ?? undefined));
     if (watchPresence) this.#watchPresence();
   }
@@ -130,23 +129,15 @@ export class SerialportLink implements SerialLink {
   write(data: Uint8Array): Promise<void> {
     if (!this.isOpen) return Promise.reject(this.#goneError('write'));
     if (data.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#port.write(Buffer.from(data), (err) => {
-        if (err) reject(this.#goneError('write', err));
-        else resolve();
-      });
-    });
+    return writeWithCallback((done) => this.#port.write(Buffer.from(data), done), (err) => this.#goneError('write', err));
   }
 
   onData(listener: (chunk: Uint8Array) => void): () => void {
-    return this.#data.subscribe(listener);
+    return this.#listeners.onData(listener);
   }
 
   onGone(listener: (err: Error) => void): () => void {
-    this.#goneListeners.add(listener);
-    return () => {
-      this.#goneListeners.delete(listener);
-    };
+    return this.#listeners.onGone(listener);
   }
 
   /**
@@ -205,7 +196,7 @@ export class SerialportLink implements SerialLink {
    */
   async purgeInput(): Promise<void> {
     if (!this.isOpen) throw this.#goneError('purgeInput');
-    this.#data.clear();
+    this.#listeners.data.clear();
     const flushed = (async (): Promise<void> => {
       await new Promise<void>((resolve, reject) => this.#port.drain((err) => (err ? reject(err) : resolve())));
       await new Promise<void>((resolve, reject) => this.#port.flush((err) => (err ? reject(err) : resolve())));
@@ -217,7 +208,7 @@ export class SerialportLink implements SerialLink {
       if (err instanceof HilError) throw err;
       throw this.#goneError('purgeInput', err);
     }
-    this.#data.clear();
+    this.#listeners.data.clear();
   }
 
   close(): Promise<void> {
@@ -229,8 +220,7 @@ export class SerialportLink implements SerialLink {
     const wasOpen = this.#state === 'open';
     if (wasOpen) this.#state = 'closed';
     clearInterval(this.#presenceTimer);
-    this.#data.dispose();
-    this.#goneListeners.clear();
+    this.#listeners.dispose();
     if (!wasOpen || !this.#port.isOpen) return;
     await new Promise<void>((resolve) => {
       // A close error means the descriptor is already gone; either way the link is closed.
@@ -264,7 +254,7 @@ export class SerialportLink implements SerialLink {
     clearInterval(this.#presenceTimer);
     const err = this.#goneError('connection', cause, cause ? `port vanished (${cause.message})` : 'port closed underneath the link');
     if (this.#port.isOpen) this.#port.close(() => undefined);
-    for (const listener of [...this.#goneListeners]) listener(err);
+    this.#listeners.emitGone(err);
   }
 
   #goneError(phase: string, cause?: unknown, message?: string): HilError {
