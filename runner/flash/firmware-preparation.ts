@@ -12,6 +12,9 @@ import { MicroPythonRepl } from '../repl/micropython-repl.ts';
 import type { BoardPreparation } from '../suite/suite-runner.ts';
 import type { Flasher, FlashProgressEvent, FlashResult } from './flasher.ts';
 import type { ImagePlan } from './image-plan.ts';
+import { partsMatchRunningFirmware } from './running-firmware-check.ts';
+import { md5Hex } from './sector-diff.ts';
+import type { SerialLink } from '../link/serial-link.ts';
 
 export interface FirmwarePreparationOptions {
   plan: ImagePlan;
@@ -24,24 +27,48 @@ export interface FirmwarePreparationOptions {
   onFlashed?: (boardId: string, result: FlashResult, bootedVersion: string) => void;
 }
 
+/** How long to look for a running MicroPython before flashing (a board without one never answers). */
+const RUNNING_CHECK_REPL_MS = 3000;
+
 /** How long the freshly flashed firmware may take to boot to its REPL. */
 const BOOT_TIMEOUT_MS = 20_000;
 
 export class FirmwarePreparation implements BoardPreparation {
   constructor(private readonly options: FirmwarePreparationOptions) {}
 
+  /**
+   * Flashes the image — unless the running MicroPython reports (by SHA-256 over `esp.flash_read`)
+   * that every region already matches, in which case the board is not even reset.
+   */
+  async #flashUnlessRunning(endpoint: BoardEndpoint, link: SerialLink, context: Parameters<BoardPreparation['prepare']>[1]): Promise<FlashResult> {
+    const { plan } = this.options;
+    const signal = context.signal ? { signal: context.signal } : {};
+    const probe = new MicroPythonRepl(link, { boardId: endpoint.boardId, portPath: endpoint.portPath, logger: context.logger });
+    const alreadyThere = await partsMatchRunningFirmware(probe, plan.parts, { replTimeoutMs: RUNNING_CHECK_REPL_MS, digestTimeoutMs: 30_000, ...signal });
+    probe.dispose();
+    if (alreadyThere) {
+      context.progress('every region already matches the running firmware (SHA-256 on the board); not flashing');
+      return {
+        boardId: endpoint.boardId, chipDescription: 'not reset: checked through the running MicroPython', baudRate: link.baudRate,
+        regions: plan.parts.map((part) => ({ name: part.name, offset: part.offset, sizeBytes: part.data.length, outcome: 'skipped', writtenBytes: 0, runs: 0, md5: md5Hex(part.data) })),
+      };
+    }
+    const flasher = this.options.createFlasher(context.logger);
+    const progress = progressLines(context.progress);
+    const result = await flasher.flash({ board: endpoint, link, parts: plan.parts }, {
+      ...signal,
+      onProgress: (event) => { progress(event); this.options.onFlashProgress?.(event); },
+    });
+    context.progress(`flashed at ${result.baudRate} baud: ${result.regions.map((r) => `${r.name} ${r.outcome}` +
+      (r.outcome === 'skipped' ? '' : ` (${r.writtenBytes} bytes in ${r.runs} run${r.runs === 1 ? '' : 's'})`)).join(', ')}; all regions verified by MD5`);
+    return result;
+  }
+
   async prepare(endpoint: BoardEndpoint, context: Parameters<BoardPreparation['prepare']>[1]): Promise<void> {
     const { plan, app } = this.options;
     const link = await context.openLink(endpoint.linkUrl, { timeoutMs: 5000, ...(context.signal ? { signal: context.signal } : {}) });
     try {
-      const flasher = this.options.createFlasher(context.logger);
-      const progress = progressLines(context.progress);
-      const result = await flasher.flash({ board: endpoint, link, parts: plan.parts }, {
-        ...(context.signal ? { signal: context.signal } : {}),
-        onProgress: (event) => { progress(event); this.options.onFlashProgress?.(event); },
-      });
-      context.progress(`flashed at ${result.baudRate} baud: ${result.regions.map((r) => `${r.name} ${r.outcome}` +
-        (r.outcome === 'skipped' ? '' : ` (${r.writtenBytes} bytes in ${r.runs} run${r.runs === 1 ? '' : 's'})`)).join(', ')}; all regions verified by MD5`);
+      const result = await this.#flashUnlessRunning(endpoint, link, context);
 
       const repl = new MicroPythonRepl(link, { boardId: endpoint.boardId, portPath: endpoint.portPath, logger: context.logger });
       await repl.enterRawRepl({ timeoutMs: BOOT_TIMEOUT_MS, ...(context.signal ? { signal: context.signal } : {}) });

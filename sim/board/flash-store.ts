@@ -42,6 +42,14 @@ export class FlashStore implements FlashReader {
    * board's flash, or a changed bench config) and RangeError for a size that is not a positive
    * multiple of 4 KiB.
    */
+  /**
+   * The flash contents as a live view over shared memory, so a board's interpreter worker can read
+   * them (`esp.flash_read`) without a copy. Callers must not write through it: use {@link write}.
+   */
+  get memory(): Uint8Array {
+    return this.#memory;
+  }
+
   static open(path: string, flashSizeBytes: number): FlashStore {
     checkSize(flashSizeBytes);
     let created = false;
@@ -59,7 +67,7 @@ export class FlashStore implements FlashReader {
           { file: path, phase: 'open-flash' },
         );
       }
-      const memory = new Uint8Array(flashSizeBytes);
+      const memory = sharedBytes(flashSizeBytes);
       for (let pos = 0; pos < flashSizeBytes; ) {
         const n = readSync(fd, memory, pos, Math.min(CHUNK_BYTES, flashSizeBytes - pos), pos);
         if (n <= 0) throw new HilError('SIM_START', `flash file ${path} ended early while reading`, { file: path });
@@ -75,7 +83,7 @@ export class FlashStore implements FlashReader {
   /** An erased flash that lives only in memory (tests, throw-away boards). */
   static inMemory(flashSizeBytes: number): FlashStore {
     checkSize(flashSizeBytes);
-    return new FlashStore(flashSizeBytes, null, null, new Uint8Array(flashSizeBytes).fill(0xff), true);
+    return new FlashStore(flashSizeBytes, null, null, sharedBytes(flashSizeBytes).fill(0xff), true);
   }
 
   /** A copy of `length` bytes at `offset`. RangeError when the range leaves the flash. */
@@ -155,4 +163,9 @@ function createErasedFile(path: string, sizeBytes: number): void {
     closeSync(fd);
   }
   renameSync(temp, path);
+}
+
+/** Bytes in a SharedArrayBuffer (see {@link FlashStore.memory}). */
+function sharedBytes(sizeBytes: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(sizeBytes));
 }

@@ -349,7 +349,7 @@ export class SimBoard {
     try {
       const host = this.#createHost({
         boardId: this.id,
-        hardware: { chip: this.chip, mac: this.mac.slice(), flashSizeBytes: this.flashSizeBytes, psramBytes: this.psramBytes },
+        hardware: { chip: this.chip, mac: this.mac.slice(), flashSizeBytes: this.flashSizeBytes, psramBytes: this.psramBytes, flashMemory: this.flash.memory },
         firmware: { ...plan.firmware },
         filesystem: new FlashFilesystemStore(this.flash, fsPartition?.offset ?? 0, fsPartition?.sizeBytes ?? 0),
         quirks: plan.quirks,

@@ -24,6 +24,11 @@ export interface BoardHardware {
   flashSizeBytes: number;
   /** 0 when the board has no PSRAM. */
   psramBytes: number;
+  /**
+   * A live view of the board's SPI flash (SharedArrayBuffer-backed, so the interpreter's worker sees
+   * it too), for `esp.flash_read`. Read-only for the interpreter. Absent: `esp.flash_read` raises.
+   */
+  flashMemory?: Uint8Array;
 }
 
 /** Why the interpreter is starting; maps to `machine.reset_cause()`. */

@@ -111,4 +111,23 @@ describe('SimLab with the real MicroPython interpreter', () => {
       await lab.close();
     }
   });
+
+  it('lets MicroPython read the board flash with esp.flash_read, as on hardware', async () => {
+    const { MicroPythonRepl } = await import('../../runner/repl/micropython-repl.ts');
+    const lab = await SimLab.start({ boards: [boards[0]!], stateDir: undefined, stockFirmwareVersion: 'v1.24.1', speedFactor: 0 });
+    try {
+      const link = await openRfc2217Link(lab.boards[0]!.url);
+      const repl = new MicroPythonRepl(link, { boardId: 'e1' });
+      await repl.enterRawRepl();
+      const expected = lab.boards[0]!.board.flash.read(0x10000, 64);
+      const got = await repl.evalLiteral("__import__('esp').flash_read(0x10000, 64)");
+      expect(got).toEqual(expected);
+      expect(expected[0]).toBe(0xe9); // the app image's magic, as flashed
+      const filled = await repl.exec("import esp\nb = bytearray(4)\nesp.flash_read(0x8000, b)\nprint(b[0], b[1])\ntry:\n    esp.flash_read(0x400000, 4)\nexcept OSError as e:\n    print('OSError', e.errno)");
+      expect(filled.stdout).toBe('170 80\r\nOSError 22\r\n'); // partition table magic AA 50; past the 4 MB flash
+      await link.close();
+    } finally {
+      await lab.close();
+    }
+  });
 });
