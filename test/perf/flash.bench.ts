@@ -24,6 +24,8 @@
  */
 import { deflateSync } from 'node:zlib';
 import type { BoardEndpoint } from '../../runner/bench/board-endpoint.ts';
+import { FirmwarePreparation } from '../../runner/flash/firmware-preparation.ts';
+import { openLink } from '../../runner/link/open-link.ts';
 import { EsptoolFlasher } from '../../runner/flash/esptool-flasher.ts';
 import type { FlashPart, FlashPhase, FlashProgressEvent, FlashResult } from '../../runner/flash/flasher.ts';
 import { planImageBytes } from '../../runner/flash/image-plan.ts';
@@ -278,4 +280,30 @@ try {
   for (const port of ports) port.dispose();
   await Promise.allSettled(servers.map((s) => s.close()));
   await lab.close();
+}
+
+// The user-visible path (`hil flash`, `hil run --firmware`): the running MicroPython is asked for each
+// region's SHA-256 first, and an identical image needs no ROM session at all. Real interpreter, 921600.
+{
+  const realSpec: SimLabBoardSpec = { ...spec, id: 'b2', mac: '24:0a:c4:00:00:32' };
+  const realLab = await SimLab.start({ boards: [realSpec], stateDir: undefined, stockFirmwareVersion: 'v1.24.1', speedFactor: 1 });
+  try {
+    const image = buildFirmware({ chip: 'esp32', version: 'v1.25.0', flashSizeBytes: FLASH_BYTES, seed: 4242 });
+    const plan = planImageBytes(image.merged(), 'bench-v1.25.0.bin', { chip: 'esp32', flashSizeBytes: FLASH_BYTES, boardId: realSpec.id });
+    const endpoint: BoardEndpoint = { boardId: realSpec.id, portPath: realSpec.portPath, chip: realSpec.chip, usb: realSpec.usb, linkUrl: realLab.boards[0]!.url, expectedMac: realSpec.mac };
+    const preparation = new FirmwarePreparation({ plan, createFlasher: (logger) => new EsptoolFlasher({ logger }) });
+    const context = { openLink, logger: silentLogger(), progress: () => undefined };
+    const timed = async (): Promise<number> => {
+      const startedAt = performance.now();
+      await preparation.prepare(endpoint, context);
+      return performance.now() - startedAt;
+    };
+    const fullMs = await timed();
+    const identicalMs = await timed();
+    console.log('\n== hil flash path (flash + boot confirmed; running firmware checked first), 921600 baud, real interpreter');
+    console.log(`  full: ${(fullMs / 1000).toFixed(2)} s   identical: ${(identicalMs / 1000).toFixed(2)} s`);
+    console.log(ratioLine('identical / full', identicalMs / fullMs, TARGET_IDENTICAL, false));
+  } finally {
+    await realLab.close();
+  }
 }
