@@ -15,6 +15,12 @@ export function processIo(): CliIo {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // A promise a library left dangling (seen once from esptool-js during connect) is a rig error: say
+  // so and exit 3, as for any other infrastructure failure, instead of a raw crash dump.
+  process.on('unhandledRejection', (reason: unknown) => {
+    process.stderr.write(`hil: internal error (a library left a failed promise unhandled): ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
+    process.exit(3);
+  });
   return {
     stdout: process.stdout,
     stderr: process.stderr,
