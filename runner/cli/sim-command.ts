@@ -15,15 +15,12 @@ export interface SimOptions {
   logLevel: string;
 }
 
-/** How long to wait for boards to boot before printing their USB identity anyway. */
-const BOOT_WAIT_MS = 5000;
-
 export async function simCommand(options: SimOptions, io: CliIo): Promise<number> {
   const logger = createLogger(options.logLevel);
   const bench = loadBench(options.bench === undefined ? DEFAULT_BENCH_FILE : resolve(io.cwd, options.bench), { stateHome: stateHomeFrom(io.env) });
   const lab = await startVirtualLab(bench, { logger, ...(options.basePort !== undefined ? { basePort: options.basePort } : {}) });
   try {
-    await waitForBoot(lab, BOOT_WAIT_MS);
+    // SimLab.start has waited for every board to finish booting, so the USB identities are current.
     io.stdout.write(describeLab(lab));
     io.stderr.write(`hil sim: virtual lab "${bench.name}" running (${lab.boards.length} boards, flash in ${bench.stateDir}); Ctrl-C to stop\n`);
     const signal = await io.interrupted;
@@ -44,13 +41,6 @@ export function describeLab(lab: SimLab): string {
   });
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length))) ?? [];
   return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ')).join('\n') + '\n';
-}
-
-async function waitForBoot(lab: SimLab, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && lab.boards.some(({ board }) => board.state !== 'app-running' && board.state !== 'boot-loop')) {
-    await new Promise((resolveTimer) => setTimeout(resolveTimer, 50));
-  }
 }
 
 function hex4(value: number): string {
