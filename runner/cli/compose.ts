@@ -23,10 +23,14 @@ export function stateHomeFrom(env: Readonly<Record<string, string | undefined>>)
   return env['XDG_STATE_HOME'] || undefined;
 }
 
+/** What the engine needs of a bench board, reached at `linkUrl`. */
+export function endpointFor(board: Bench['boards'][number], linkUrl: string): BoardEndpoint {
+  return { boardId: board.id, portPath: board.portPath, chip: board.chip, usb: board.usb, linkUrl, expectedMac: board.mac };
+}
+
 export async function openBench(bench: Bench, options: OpenBenchOptions): Promise<BenchSession> {
   const chosen = bench.boards.filter((board) => options.boardIds === undefined || options.boardIds.includes(board.id));
-  const endpoint = (board: Bench['boards'][number], linkUrl: string): BoardEndpoint =>
-    ({ boardId: board.id, portPath: board.portPath, chip: board.chip, usb: board.usb, linkUrl, expectedMac: board.mac });
+  const endpoint = endpointFor;
 
   if (bench.kind === 'physical') {
     const boards = chosen.map((board) => {

@@ -20,7 +20,7 @@ import { EsptoolFlasher } from '../flash/esptool-flasher.ts';
 import { FirmwarePreparation } from '../flash/firmware-preparation.ts';
 import { planFirmwareForBoards } from './firmware-for-boards.ts';
 import { describeError } from './main.ts';
-import { openBench, stateHomeFrom } from './compose.ts';
+import { endpointFor, openBench, stateHomeFrom } from './compose.ts';
 import type { CliIo } from './cli-io.ts';
 
 export interface RunOptions {
@@ -51,8 +51,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     }
   }
   // Placement is checked against the bench file before the bench is opened: nothing starts on bad input.
-  const placeholderEndpoints = boards.map((b) => ({ boardId: b.id, portPath: b.portPath, chip: b.chip, usb: b.usb, linkUrl: '', expectedMac: b.mac }));
-  for (const suite of suites) planBoardSets(suite.ref, suite.manifest, placeholderEndpoints);
+  const unopened = boards.map((board) => endpointFor(board, ''));
+  for (const suite of suites) planBoardSets(suite.ref, suite.manifest, unopened);
   // The bundle is read and checked before the bench opens, so a bad bundle touches no board.
   const app = options.app === undefined ? undefined : loadAppBundle(resolve(io.cwd, options.app));
   const junitPath = options.junit === undefined ? undefined : resolve(io.cwd, options.junit);
