@@ -2,10 +2,9 @@
  * `--firmware FILE` for a set of bench boards: reads and checks the image once per board (chip, size
  * against the board's flash) before the bench is opened, and keeps only the boards the image is for.
  */
-import { readFileSync, statSync } from 'node:fs';
 import type { BenchBoard } from '../../hil-config/load-bench.ts';
 import { HilError } from '../errors.ts';
-import { detectImageChip, planImageBytes, planImageFile, type ImagePlan } from '../flash/image-plan.ts';
+import { detectImageChip, planImageBytes, readFirmwareFile, type ImagePlan } from '../flash/image-plan.ts';
 
 export interface FirmwareForBoards {
   plan: ImagePlan;
@@ -22,16 +21,7 @@ export interface FirmwareForBoards {
 export async function planFirmwareForBoards(file: string, boards: readonly BenchBoard[], explicit: boolean): Promise<FirmwareForBoards> {
   const first = boards[0];
   if (first === undefined) throw new HilError('NOT_ENOUGH_BOARDS', 'no boards to flash');
-  let bytes: Uint8Array | undefined;
-  try {
-    if (statSync(file).isFile()) bytes = new Uint8Array(readFileSync(file));
-  } catch {
-    // planImageFile reports the missing path.
-  }
-  if (bytes === undefined || bytes.length === 0) {
-    await planImageFile(file, { chip: first.chip }); // throws the precise FIRMWARE_INVALID
-    throw new HilError('FIRMWARE_INVALID', `${file}: cannot be read`);
-  }
+  const bytes = await readFirmwareFile(file);
   const chip = detectImageChip(bytes) ?? first.chip;
   const matching = boards.filter((board) => board.chip === chip);
   const leftOut = boards.filter((board) => board.chip !== chip);

@@ -3,14 +3,13 @@
  * app), chip, header, segments, checksum and SHA-256, app descriptor, the parts it would write — and a
  * verdict. An image the flasher would refuse exits 2 with the same message `hil flash` gives.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HilError, isHilError } from '../errors.ts';
 import { hex32, toHex } from '../firmware/byte-fields.ts';
 import { ESP_CHIPS, type ChipName } from '../firmware/esp-chips.ts';
 import { formatFlashSize } from '../firmware/esp-image-format.ts';
 import { parseEspImage } from '../firmware/esp-image.ts';
-import { detectImageChip, planImageBytes, planImageFile, type ImagePlan } from '../flash/image-plan.ts';
+import { detectImageChip, planImageBytes, readFirmwareFile, type ImagePlan } from '../flash/image-plan.ts';
 import type { CliIo } from './cli-io.ts';
 
 export interface FirmwareInspectOptions {
@@ -22,15 +21,17 @@ export async function firmwareInspectCommand(file: string, options: FirmwareInsp
   const path = resolve(io.cwd, file);
   const chip = options.chip === undefined ? undefined : parseChip(options.chip);
   let plan: ImagePlan;
+  let bytes: Uint8Array;
   try {
-    plan = chip !== undefined ? await planImageFile(path, { chip }) : await planForDetectedChip(path);
+    bytes = await readFirmwareFile(path);
+    // Without --chip, check against the chip the image's own header names.
+    plan = planImageBytes(bytes, path, { chip: chip ?? detectImageChip(bytes) ?? 'esp32' });
   } catch (err: unknown) {
     if (!isHilError(err)) throw err;
     if (options.json === true) io.stdout.write(`${JSON.stringify({ file: path, verdict: 'invalid', code: err.code, problem: err.message }, null, 2)}\n`);
     else io.stdout.write(`${path}\nverdict: INVALID — ${err.message} [${err.code}]\n`);
     return 2;
   }
-  const bytes = new Uint8Array(readFileSync(path));
   const regions = plan.parts.map((part) => describePart(part.name, part.offset, part.data, plan.chip));
   if (options.json === true) {
     io.stdout.write(`${JSON.stringify({ file: path, sizeBytes: bytes.length, verdict: 'ok', kind: plan.kind, chip: plan.chip,
@@ -51,18 +52,6 @@ export async function firmwareInspectCommand(file: string, options: FirmwareInsp
     `${plan.projectName} ${plan.appVersion}`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
-}
-
-/** Without --chip: the chip the image's own header names. */
-async function planForDetectedChip(path: string): Promise<ImagePlan> {
-  let bytes: Uint8Array | undefined;
-  try {
-    if (statSync(path).isFile()) bytes = new Uint8Array(readFileSync(path));
-  } catch {
-    // planImageFile below reports a missing path or a directory with its usual message.
-  }
-  if (bytes === undefined || bytes.length === 0) return planImageFile(path, { chip: 'esp32' });
-  return planImageBytes(bytes, path, { chip: detectImageChip(bytes) ?? 'esp32' });
 }
 
 function describePart(name: string, offset: number, data: Uint8Array, chip: ChipName) {

@@ -47,8 +47,17 @@ export interface ImagePlan {
  * corrupt or oversized image; FLASH_CHIP_MISMATCH for another chip's image). Never touches a board.
  */
 export async function planImageFile(path: string, target: ImagePlanTarget): Promise<ImagePlan> {
+  return planImageBytes(await readFirmwareFile(path, target.boardId), path, target);
+}
+
+/**
+ * Reads a firmware file: FIRMWARE_INVALID naming the path when it is missing, a directory or
+ * unreadable. (An empty file is refused by {@link planImageBytes}.)
+ */
+export async function readFirmwareFile(path: string, boardId?: string): Promise<Uint8Array> {
+  const ev = evidence(path, boardId === undefined ? { chip: 'esp32' } : { chip: 'esp32', boardId });
   const fail = (problem: string, cause?: unknown): HilError =>
-    new HilError('FIRMWARE_INVALID', `${path}: ${problem}`, evidence(path, target), cause === undefined ? undefined : { cause });
+    new HilError('FIRMWARE_INVALID', `${path}: ${problem}`, ev, cause === undefined ? undefined : { cause });
   let isFile: boolean;
   try {
     isFile = (await stat(path)).isFile();
@@ -56,13 +65,11 @@ export async function planImageFile(path: string, target: ImagePlanTarget): Prom
     throw fail('no such file', err);
   }
   if (!isFile) throw fail('is a directory or not a regular file, expected a firmware image (.bin)');
-  let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    return new Uint8Array(await readFile(path));
   } catch (err: unknown) {
     throw fail(`cannot be read (${err instanceof Error ? err.message : String(err)})`, err);
   }
-  return planImageBytes(bytes, path, target);
 }
 
 /**
