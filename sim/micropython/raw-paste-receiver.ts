@@ -10,12 +10,11 @@
  * Here the source is collected as it arrives (the simulator compiles once the host has finished),
  * so bytes are consumed — and credit returned — as soon as they are received.
  */
+import { CTRL_C, CTRL_D } from '../../runner/repl/raw-repl-bytes.ts';
 
 /** Window size the esp32 port announces: MICROPY_REPL_STDIN_BUFFER_MAX (256) / 2. */
 export const RAW_PASTE_WINDOW_BYTES = 128;
 
-const CTRL_C = 0x03;
-const CTRL_D = 0x04;
 /** Flow-control byte: one more window may be sent. */
 export const RAW_PASTE_CREDIT = 0x01;
 

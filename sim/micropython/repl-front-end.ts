@@ -17,6 +17,7 @@ import type { ConsoleOutput } from './console-output.ts';
 import { FriendlyLineTracker } from './friendly-line-tracker.ts';
 import { RawPasteReceiver, RAW_PASTE_CREDIT, rawPasteAcceptReply } from './raw-paste-receiver.ts';
 import { PYEXEC_FORCED_EXIT, PythonException, type WasmInterpreter } from './wasm-interpreter.ts';
+import { CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E } from '../../runner/repl/raw-repl-bytes.ts';
 
 /** REPL mode; survives soft resets. */
 export type ReplMode = 'friendly' | 'raw';
@@ -24,11 +25,6 @@ export type ReplMode = 'friendly' | 'raw';
 /** What a received byte asks the board to do. */
 export type ReplOutcome = 'soft-reset' | null;
 
-const CTRL_A = 0x01;
-const CTRL_B = 0x02;
-const CTRL_C = 0x03;
-const CTRL_D = 0x04;
-const CTRL_E = 0x05;
 const LF = 0x0a;
 const CR = 0x0d;
 
