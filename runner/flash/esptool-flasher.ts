@@ -4,7 +4,9 @@
  * code flashes boards over RFC 2217 and local ttys. Call sequence: reference/esptool-protocol.md §B,
  * §7.1; pitfalls avoided: §13 items 12, 14, 17.
  */
+import { deflateSync } from 'node:zlib';
 import { ESPLoader, TimeoutError, Transport, type IEspLoaderTerminal } from 'esptool-js';
+import { Unzlib } from 'fflate';
 import { HilError, isHilError } from '../errors.ts';
 import type { ChipName } from '../firmware/esp-chips.ts';
 import type { SerialLink } from '../link/serial-link.ts';
@@ -80,8 +82,8 @@ class EsptoolFlashLoader implements FlashLoader {
     const ladder = baudRates.length > 0 ? baudRates : [ROM_BAUD_RATE];
     for (let i = 0; i < ladder.length; i++) {
       const rate = ladder[i] ?? ROM_BAUD_RATE;
-      // A fresh loader per rung: esptool-js keeps its target rate private, so a lower rate means a new
-      // session (reset, sync, stub) — only paid when the higher rate failed.
+      // A fresh loader per rung: a rate the board cannot keep means a new session (reset, sync, stub),
+      // only paid when the higher rate failed.
       if (i > 0) await this.#translate(() => this.#transport.disconnect());
       const loader = new ESPLoader({
         transport: this.#transport,
@@ -90,15 +92,18 @@ class EsptoolFlashLoader implements FlashLoader {
         terminal: loggerTerminal(this.#log),
       });
       this.#loader = loader;
-      const chipDescription = await this.#connectWithRetries(loader);
+      await this.#connectWithRetries(loader);
       const next = ladder[i + 1];
-      // esptool-js falls back to the ROM rate by itself when the target rate does not work.
-      const reached = this.#transport.baudrate;
-      if (reached !== rate && next !== undefined && next > ROM_BAUD_RATE) {
-        this.#log.info({ baudRate: rate, next }, 'baud rate change failed, trying a lower rate');
-        continue;
+      if (rate !== ROM_BAUD_RATE && !(await this.#translate(() => this.#romChangeBaud(loader, rate)))) {
+        if (next !== undefined) {
+          this.#log.info({ baudRate: rate, next }, 'baud rate change failed, trying a lower rate');
+          continue;
+        }
+        throw new HilError('FLASH_PROTOCOL', `${this.#link.url}: the ROM loader stopped answering at ${rate} baud`);
       }
+      const chipDescription = await this.#translate(() => this.#startStub(loader));
       const chip = CHIP_BY_ESPTOOL_NAME[loader.chip.CHIP_NAME] ?? null;
+      const reached = this.#transport.baudrate;
       this.#log.info({ chip: chipDescription, baudRate: reached }, 'loader connected');
       return { chip, chipDescription, baudRate: reached };
     }
@@ -106,14 +111,19 @@ class EsptoolFlashLoader implements FlashLoader {
   }
 
   /**
-   * `main()` (reset, sync, detect, stub, baud change), tried up to {@link CONNECT_ATTEMPTS} times: a
-   * reply split across reads during chip detection (the ESP32 ROM repeats its "unsupported" reply,
-   * reference §3.2, and esptool-js drains input after the first) fails a connect now and then.
+   * Reset, sync and chip detection, tried up to {@link CONNECT_ATTEMPTS} times (each a full reset).
+   * Detection reads the magic register first: the ESP32 ROM has no GET_SECURITY_INFO and answers it
+   * with eight error replies that esptool-js drains for 100–400 ms (reference §3.2), so it is only
+   * asked of chips that have it (where it also reveals Secure Download Mode).
    */
-  async #connectWithRetries(loader: ESPLoader): Promise<string> {
+  async #connectWithRetries(loader: ESPLoader): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#translate(() => loader.main('default_reset'));
+        await this.#translate(async () => {
+          await loader.connect('default_reset', SYNC_ATTEMPTS, false);
+          await detectChip(loader, this.#transport);
+        });
+        return;
       } catch (err: unknown) {
         const retryable = isHilError(err, 'FLASH_PROTOCOL') || isHilError(err, 'TIMEOUT');
         if (!retryable || attempt >= CONNECT_ATTEMPTS || this.#aborted) throw err;
@@ -123,30 +133,64 @@ class EsptoolFlashLoader implements FlashLoader {
     }
   }
 
+  /**
+   * Raises the rate while still talking to the ROM (CHANGE_BAUDRATE with old rate 0, §4.5), so the
+   * stub is uploaded at the target rate rather than 115200. The ROM answers at the old rate and then
+   * switches; the host follows, lets the line settle, and checks the chip still answers.
+   * Returns false when it does not (the caller falls back to a lower rate).
+   */
+  async #romChangeBaud(loader: ESPLoader, rate: number): Promise<boolean> {
+    await loader.checkCommand('change baud rate', loader.ESP_CHANGE_BAUDRATE, words(rate, 0));
+    await this.#transport.changeBaudrate(rate);
+    await sleep(BAUD_SETTLE_MS);
+    this.#transport.flushInput();
+    for (let probe = 0; probe < 2; probe++) {
+      try {
+        await loader.readReg(loader.CHIP_DETECT_MAGIC_REG_ADDR, BAUD_PROBE_TIMEOUT_MS);
+        return true;
+      } catch (err: unknown) {
+        this.#log.debug({ err, rate }, 'no answer after the baud change');
+        this.#transport.flushInput();
+      }
+    }
+    return false;
+  }
+
+  /** Uploads and starts the stub, then reads the chip description and checks the flash chip answers. */
+  async #startStub(loader: ESPLoader): Promise<string> {
+    // Chip-specific setup esptool-js's main() does before the stub (ESP32-S3 on USB-OTG: smaller RAM blocks).
+    await loader.chip.postConnect?.(loader);
+    await loader.runStub();
+    const description = await loader.chip.getChipDescription(loader);
+    const flashId = await loader.readFlashId();
+    if (flashId === 0xffffff || flashId === 0) {
+      throw new HilError('FLASH_PROTOCOL', `the chip's SPI flash does not answer (flash id 0x${flashId.toString(16)})`);
+    }
+    return description;
+  }
+
   async flashMd5(address: number, lengthBytes: number): Promise<string> {
     const loader = this.#requireLoader();
     return (await this.#translate(() => loader.flashMd5sum(address, lengthBytes))).toLowerCase();
   }
 
+  /**
+   * Writes each run with FLASH_DEFL_BEGIN / DATA / END and checks its MD5. The loop is ours rather than
+   * esptool-js's `writeFlash`, which compresses in JavaScript and inflates every block again one byte
+   * at a time (pako with `chunkSize: 1`) to size its timeouts — ~20 ms per 16 KiB block, 10% of the
+   * wire time at 921600 baud. Here zlib compresses natively and fflate counts the inflated bytes.
+   */
   async write(runs: readonly LoaderWrite[], onProgress: (runIndex: number, bytesDone: number, bytesTotal: number) => void): Promise<void> {
     const loader = this.#requireLoader();
-    await this.#translate(() =>
-      loader.writeFlash({
-        fileArray: runs.map((r) => ({ address: r.address, data: r.data })),
-        // `keep` leaves the bootloader header unpatched, so flash matches the file byte for byte (§9.7).
-        flashMode: 'keep',
-        flashFreq: 'keep',
-        flashSize: 'keep',
-        eraseAll: false,
-        compress: true,
-        // esptool-js reports compressed bytes; scale to the run's uncompressed length.
-        reportProgress: (index: number, written: number, total: number) => {
-          const length = runs[index]?.data.length ?? 0;
-          onProgress(index, total > 0 ? Math.round((written / total) * length) : length, length);
-        },
-        calculateMD5Hash: (image: Uint8Array) => md5Hex(image),
-      }),
-    );
+    for (let index = 0; index < runs.length; index++) {
+      const run = runs[index]!;
+      await this.#translate(() => writeDeflated(loader, run, (done) => onProgress(index, done, run.data.length)));
+      const boardMd5 = (await this.#translate(() => loader.flashMd5sum(run.address, run.data.length))).toLowerCase();
+      const localMd5 = md5Hex(run.data);
+      if (boardMd5 !== localMd5) {
+        throw new HilError('FLASH_VERIFY_FAILED', `written run at 0x${run.address.toString(16)} (${run.data.length} B) has MD5 ${boardMd5} on the board, expected ${localMd5}`);
+      }
+    }
   }
 
   async hardReset(): Promise<void> {
@@ -205,13 +249,93 @@ class EsptoolFlashLoader implements FlashLoader {
     if (message.includes('Serial data stream stopped') || message.includes('No serial data received')) {
       return new HilError('TIMEOUT', `board stopped answering the loader: ${message}`, {}, { cause: err });
     }
-    if (message.includes('MD5 of file does not match')) return new HilError('FLASH_VERIFY_FAILED', `written run failed MD5 verification: ${message}`, {}, { cause: err });
     return new HilError('FLASH_PROTOCOL', `loader error: ${message}`, {}, { cause: err });
   }
 }
 
 /** Connect attempts (each a full reset and sync) before giving up. */
 const CONNECT_ATTEMPTS = 3;
+/** Reset-and-sync rounds inside one esptool-js connect (its default is 7). */
+const SYNC_ATTEMPTS = 7;
+/** Pause after the host follows a baud change, for bytes garbled by the switch to arrive and be dropped. */
+const BAUD_SETTLE_MS = 20;
+/** Per-probe timeout of the register read that confirms the chip answers at the new rate. */
+const BAUD_PROBE_TIMEOUT_MS = 500;
+/** Quiet time that ends the drain of leftover SYNC replies (8 replies take ~10 ms at 115200 baud). */
+const SYNC_DRAIN_QUIET_MS = 20;
+/** Longest drain of leftover SYNC replies. */
+const SYNC_DRAIN_MAX_MS = 200;
+/** Smallest per-block timeout, as esptool (3 s). */
+const MIN_BLOCK_TIMEOUT_MS = 3000;
+
+/**
+ * esptool-js 0.7.0 members that its typings mark private; used for chip detection only. The version is
+ * pinned in package.json, and the integration tests exercise both chips through these calls.
+ */
+interface EsptoolDetection {
+  chipFromMagicValue(): Promise<ESPLoader['chip'] & { USES_MAGIC_VALUE?: boolean }>;
+  identifyChip(): Promise<ESPLoader['chip']>;
+  applyDetectedChip(chip: ESPLoader['chip']): void;
+}
+
+/**
+ * Detects the chip: the magic register first; chips identified by it alone (ESP32) are done, the others
+ * are asked GET_SECURITY_INFO as esptool does (chip id, Secure Download Mode).
+ */
+async function detectChip(loader: ESPLoader, transport: Transport): Promise<void> {
+  const internals = loader as unknown as EsptoolDetection;
+  // The ROM answers every SYNC eight times and esptool-js may have sent more than one: let the
+  // remaining replies arrive and drop them, or the next command reads one as its answer.
+  await transport.drainInput(SYNC_DRAIN_QUIET_MS, SYNC_DRAIN_MAX_MS);
+  try {
+    const byMagic = await internals.chipFromMagicValue();
+    if (byMagic.USES_MAGIC_VALUE === true && byMagic.CHIP_NAME === 'ESP32') {
+      internals.applyDetectedChip(byMagic);
+      return;
+    }
+  } catch {
+    // Unknown magic or a register read refused (Secure Download Mode): GET_SECURITY_INFO decides.
+  }
+  internals.applyDetectedChip(await internals.identifyChip());
+}
+
+/** One compressed write session: begin, 16 KiB blocks each acknowledged, end. */
+async function writeDeflated(loader: ESPLoader, run: LoaderWrite, onProgress: (bytesDone: number) => void): Promise<void> {
+  const compressed = deflateSync(run.data, { level: 9 });
+  const blockBytes = loader.FLASH_WRITE_SIZE;
+  const blocks = await loader.flashDeflBegin(run.data.length, compressed.length, run.address);
+  let inflatedBytes = 0;
+  const inflater = new Unzlib((chunk) => {
+    inflatedBytes += chunk.length;
+  });
+  // The stub acknowledges a block on receipt and writes it while the next arrives, so a block's
+  // acknowledgement can wait for the previous block's flash write: its timeout follows that block's size.
+  let timeoutMs = loader.DEFAULT_TIMEOUT;
+  onProgress(0);
+  for (let seq = 0; seq < blocks; seq++) {
+    const block = compressed.subarray(seq * blockBytes, (seq + 1) * blockBytes);
+    const before = inflatedBytes;
+    inflater.push(block, seq === blocks - 1);
+    const blockTimeoutMs = Math.max(MIN_BLOCK_TIMEOUT_MS, loader.timeoutPerMb(loader.ERASE_WRITE_TIMEOUT_PER_MB, inflatedBytes - before));
+    if (!loader.IS_STUB) timeoutMs = blockTimeoutMs; // the ROM writes before acknowledging
+    await loader.flashDeflBlock(block, seq, timeoutMs);
+    if (loader.IS_STUB) timeoutMs = blockTimeoutMs;
+    onProgress(Math.min(run.data.length, inflatedBytes));
+  }
+  if (loader.IS_STUB) await loader.flashDeflFinish(false, timeoutMs);
+}
+
+/** Little-endian 32-bit words, as the loader protocol encodes command arguments. */
+function words(...values: number[]): Uint8Array {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  values.forEach((v, i) => view.setUint32(i * 4, v >>> 0, true));
+  return bytes;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** Options of {@link EsptoolFlasher}. */
 export interface EsptoolFlasherOptions {

@@ -79,8 +79,10 @@ export class PacedByteQueue {
       this.#lastTickMs = this.options.clock.now();
       this.#creditBytes = 0;
     }
+    // Until the queue's last byte is due, at most MAX_TICK_MS; a fraction of a millisecond is fine
+    // (the clock waits those out precisely), and a tick that comes early delivers what is due.
     const needMs = (this.#queuedBytes - this.#creditBytes) / rate;
-    const delayMs = Math.min(MAX_TICK_MS, Math.max(1, Math.ceil(needMs)));
+    const delayMs = Math.min(MAX_TICK_MS, Math.max(0, needMs));
     this.#timer = this.options.clock.setTimeout(() => this.#tick(), delayMs);
   }
 

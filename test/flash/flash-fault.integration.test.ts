@@ -7,6 +7,8 @@
  * - "stops answering": the board loses power once the app write passes 30% (`SimBoard.powerOff()`: the
  *   UART is disabled, so input and output are dropped, as on a board whose supply or bridge failed).
  *   It is powered on again before the retry, like a board that comes back.
+ * - a rate the cable cannot carry: a link wrapper garbles every byte from the board while the host runs
+ *   above 460800 baud (as a bridge or long cable that fails at 921600 does); the flasher falls back.
  * - MD5 mismatch: one already-written byte of the app is flipped in the board's flash store while the
  *   write is still running (a flash cell that did not keep its value). The stub's per-run check then
  *   fails exactly as on hardware; nothing in the flasher is stubbed.
@@ -159,4 +161,64 @@ describe('flashing faults against the virtual lab (RFC 2217, ESP32)', () => {
     await until(() => board.state === 'app-running', 'the board to boot the new firmware');
     expect(board.runningFirmware?.version).toBe('v1.25.1');
   }, 60_000);
+
+  it('a board that cannot keep 921600 baud is flashed at the next lower rate', async () => {
+    const noisy = new NoisyAboveLink(link, 460800);
+    const image = buildFirmware({ chip: 'esp32', version: 'v1.25.2', flashSizeBytes: FLASH_BYTES, seed: 7003 });
+    const plan = planImageBytes(image.merged(), 'f1-v1.25.2.bin', { chip: 'esp32', flashSizeBytes: FLASH_BYTES, boardId: spec.id });
+    const result = await flasher.flash({ board: endpointOf(lab), link: noisy, parts: plan.parts, baudRate: 921600 });
+    expect(noisy.garbledBytes).toBeGreaterThan(0);
+    expect(result.baudRate).toBe(460800);
+    expect(result.regions.find((r) => r.name === 'app')?.outcome).not.toBe('skipped');
+    expectFlashHolds(board, plan);
+    expect(link.baudRate).toBe(115200);
+    await until(() => board.state === 'app-running', 'the board to boot the new firmware');
+    expect(board.runningFirmware?.version).toBe('v1.25.2');
+  }, 60_000);
 });
+
+/** A link whose received bytes turn to noise while the host runs faster than `maxBaudRate`. */
+class NoisyAboveLink implements SerialLink {
+  garbledBytes = 0;
+  constructor(
+    private readonly inner: SerialLink,
+    private readonly maxBaudRate: number,
+  ) {}
+  get url(): string {
+    return this.inner.url;
+  }
+  get baudRate(): number {
+    return this.inner.baudRate;
+  }
+  get isOpen(): boolean {
+    return this.inner.isOpen;
+  }
+  get signals(): { readonly dtr: boolean; readonly rts: boolean } {
+    return this.inner.signals;
+  }
+  write(data: Uint8Array): Promise<void> {
+    return this.inner.write(data);
+  }
+  onData(listener: (chunk: Uint8Array) => void): () => void {
+    return this.inner.onData((chunk) => {
+      if (this.inner.baudRate <= this.maxBaudRate) return listener(chunk);
+      this.garbledBytes += chunk.length;
+      listener(chunk.map((b) => (b * 7 + 0x35) & 0xff));
+    });
+  }
+  onGone(listener: (err: Error) => void): () => void {
+    return this.inner.onGone(listener);
+  }
+  setSignals(signals: { dtr?: boolean; rts?: boolean }): Promise<void> {
+    return this.inner.setSignals(signals);
+  }
+  setBaudRate(baudRate: number): Promise<void> {
+    return this.inner.setBaudRate(baudRate);
+  }
+  purgeInput(): Promise<void> {
+    return this.inner.purgeInput();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
