@@ -36,6 +36,12 @@ export const ErrorCodes = {
   FLASH_CHIP_MISMATCH: { kind: 'bad-input', summary: 'a firmware image or the detected chip does not match the board' },
   FLASH_VERIFY_FAILED: { kind: 'infrastructure', summary: 'flash contents differ from the image after writing (MD5)' },
   FLASH_PROTOCOL: { kind: 'infrastructure', summary: 'the ROM loader or flasher stub failed a command' },
+  USB_UNAVAILABLE: { kind: 'infrastructure', summary: 'the host sees no USB bus (container, missing /sys/bus/usb, no permission)' },
+  HUB_NOT_FOUND: { kind: 'infrastructure', summary: 'the hub a board sits on is not enumerated' },
+  HUB_NO_PORT_POWER: { kind: 'bad-input', summary: 'a hub (or root port) cannot switch power per port' },
+  HUB_REQUEST_FAILED: { kind: 'infrastructure', summary: 'a hub class request stalled, failed, or did not take effect' },
+  PORT_EMPTY: { kind: 'bad-input', summary: 'a power request names a hub port with no board on it' },
+  BOARD_NOT_ENUMERATED: { kind: 'infrastructure', summary: 'a board did not enumerate on its hub port within its deadline' },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -3,6 +3,8 @@
  * console is reached, and how it is reset. Produced by a bench (virtual lab or physical), consumed by
  * the engine; the engine never knows which kind of bench produced it.
  */
+import type { BenchUsb } from './bench-usb.ts';
+
 export interface BoardEndpoint {
   boardId: string;
   /** USB hub port path: the board's identity. */
@@ -23,5 +25,7 @@ export interface BoardEndpoint {
 export interface BenchSession {
   readonly name: string;
   readonly boards: readonly BoardEndpoint[];
+  /** USB topology and hub port power; undefined when the bench has no USB view. */
+  readonly usb?: BenchUsb;
   close(): Promise<void>;
 }

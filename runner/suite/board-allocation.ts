@@ -19,5 +19,6 @@ export function planBoardSets(suiteRef: string, manifest: SuiteManifest, boards:
       { suite: suiteRef, needed, available: eligible.length });
   }
   if (placement === 'each-board') return eligible.map((board) => [board]);
+  if (placement === 'whole-bench') return [eligible];
   return [eligible.slice(0, count)];
 }

@@ -8,7 +8,7 @@ import type { Clock } from '../repl/clock.ts';
 import { sleep } from '../repl/clock.ts';
 import type { BoardConnection } from './board-connection.ts';
 import { parseProperties, tracebackSummary } from './board-script.ts';
-import type { Step } from './suite-manifest.ts';
+import type { BoardStep } from './suite-manifest.ts';
 
 /** The verdict of the steps run so far: no failure means passed. */
 export interface StepsResult {
@@ -24,7 +24,7 @@ export class StepRunner {
     private readonly expectedFirmwareVersion?: string) {}
 
   /** Runs `steps` in order on `board`, stopping at the first failure. */
-  async run(steps: readonly Step[], board: BoardConnection, signal?: AbortSignal): Promise<StepsResult> {
+  async run(steps: readonly BoardStep[], board: BoardConnection, signal?: AbortSignal): Promise<StepsResult> {
     const result: StepsResult = { properties: {} };
     for (const step of steps) {
       signal?.throwIfAborted();
@@ -37,7 +37,7 @@ export class StepRunner {
     return result;
   }
 
-  private async runStep(step: Step, board: BoardConnection, properties: Record<string, string>, signal?: AbortSignal): Promise<StepsResult['failure']> {
+  private async runStep(step: BoardStep, board: BoardConnection, properties: Record<string, string>, signal?: AbortSignal): Promise<StepsResult['failure']> {
     if ('exec' in step) {
       const code = this.scripts.get(step.exec) ?? '';
       const startedAt = this.clock.now();

@@ -47,9 +47,49 @@ const checkFirmwareVersionStep = z.object({
   'check-firmware-version': z.object({}).strict(),
 }).strict();
 
-export const stepSchema = z.union([execStep, softResetStep, hardResetStep, fileRoundTripStep, checkFirmwareVersionStep], {
-  error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} }, { file-roundtrip: { path } } or { check-firmware-version: {} }',
+export const boardStepSchema = z.union([execStep, softResetStep, hardResetStep, fileRoundTripStep, checkFirmwareVersionStep]);
+
+// Bench steps act on the whole board set from the host side (USB topology, hub port power); they run
+// once per set, not once per board, and need the bench's USB view (skipped with the reason without one).
+
+/**
+ * Powers every board's hub port off for `offMs`, on again, and waits until each board's port path has
+ * a serial device that stays put for `settleMs`; records `<board>.enumerationMs` from power-on. A board
+ * that does not appear by `deadlineMs` is an infrastructure error naming its port.
+ */
+const usbPowerCycleStep = z.object({
+  'usb-power-cycle': z.object({
+    offMs: z.number().int().min(0).max(60_000).default(1000),
+    deadlineMs: timeoutMs.default(10_000),
+    settleMs: z.number().int().min(0).max(10_000).default(300),
+  }).strict(),
+}).strict();
+
+/** Fails when two boards report the same USB serial string (or, with `requirePresent`, none). */
+const usbUniqueSerialsStep = z.object({
+  'usb-unique-serials': z.object({ requirePresent: z.boolean().default(false) }).strict(),
+}).strict();
+
+/**
+ * Finds each board's serial endpoint again by its port path (tty names change on re-enumeration),
+ * opens it, and confirms identity by the MAC the board reports; fails on a MAC the bench does not expect
+ * or two boards with one MAC.
+ */
+const usbIdentifyStep = z.object({
+  'usb-identify': z.object({}).strict(),
+}).strict();
+
+export const benchStepSchema = z.union([usbPowerCycleStep, usbUniqueSerialsStep, usbIdentifyStep]);
+
+export const stepSchema = z.union([boardStepSchema, benchStepSchema], {
+  error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} }, { file-roundtrip: { path } }, ' +
+    '{ check-firmware-version: {} }, { usb-power-cycle: {} }, { usb-unique-serials: {} } or { usb-identify: {} }',
 });
+
+/** True for steps that run once per board set from the host (`usb-*`). */
+export function isBenchStep(step: Step): step is BenchStep {
+  return 'usb-power-cycle' in step || 'usb-unique-serials' in step || 'usb-identify' in step;
+}
 
 export const testCaseSchema = z.object({
   name: z.string().min(1).max(200),
@@ -57,7 +97,10 @@ export const testCaseSchema = z.object({
   /** Skip on these chips, with the reason shown in the report. */
   skip: z.object({ chips: z.array(z.enum(['esp32', 'esp32s3'])).min(1), reason: z.string().min(1) }).strict().optional(),
   steps: z.array(stepSchema).min(1, 'a test needs at least one step'),
-}).strict();
+}).strict().refine((test) => !Array.isArray(test.steps) || new Set(test.steps.map((step) => isBenchStep(step))).size <= 1, {
+  message: 'a test runs either board steps or bench steps (usb-*), not both',
+  path: ['steps'],
+});
 
 export const suiteManifestSchema = z.object({
   name: z.string().regex(/^[\w.-]+$/, 'must be a short name (letters, digits, ".", "-", "_")'),
@@ -68,16 +111,29 @@ export const suiteManifestSchema = z.object({
     /**
      * `each-board`: one board set per eligible board (count must be 1), all run side by side.
      * `one-set`: a single set of `count` boards.
+     * `whole-bench`: one set of every eligible board (count is the minimum).
      */
-    placement: z.enum(['each-board', 'one-set']).default('each-board'),
+    placement: z.enum(['each-board', 'one-set', 'whole-bench']).default('each-board'),
     /** Eligible chips; default any. */
     chips: z.array(z.enum(['esp32', 'esp32s3'])).min(1).optional(),
   }).strict().default({ count: 1, placement: 'each-board' }),
+  /**
+   * Open each board's REPL before the tests (default). `false` for host-side suites (enumeration) that
+   * power boards off and must not hold their serial ports.
+   */
+  connect: z.boolean().default(true),
   tests: z.array(testCaseSchema).min(1, 'a suite needs at least one test'),
 }).strict().superRefine((suite, ctx) => {
   // Runs even when other keys are invalid (see `when` below), so every value is checked defensively.
   if (suite.boards?.placement === 'each-board' && suite.boards.count !== 1) {
     ctx.addIssue({ code: 'custom', path: ['boards', 'count'], message: 'placement "each-board" runs on one board at a time; count must be 1' });
+  }
+  if (suite.connect === false) {
+    (Array.isArray(suite.tests) ? suite.tests : []).forEach((test, index) => {
+      if (Array.isArray(test?.steps) && test.steps.some((step) => !isBenchStep(step))) {
+        ctx.addIssue({ code: 'custom', path: ['tests', index, 'steps'], message: 'a suite with "connect: false" runs only bench steps (usb-*)' });
+      }
+    });
   }
   const names = new Set<string>();
   (Array.isArray(suite.tests) ? suite.tests : []).forEach((test, index) => {
@@ -89,3 +145,5 @@ export const suiteManifestSchema = z.object({
 export type SuiteManifest = z.output<typeof suiteManifestSchema>;
 export type TestCase = SuiteManifest['tests'][number];
 export type Step = z.output<typeof stepSchema>;
+export type BoardStep = z.output<typeof boardStepSchema>;
+export type BenchStep = z.output<typeof benchStepSchema>;

@@ -14,6 +14,8 @@ import { BoardConnection, type LinkOpener } from './board-connection.ts';
 import type { RunEvent, RunReporter, TestOutcome } from './run-events.ts';
 import type { LoadedSuite } from './suite-loader.ts';
 import { StepRunner } from './step-runner.ts';
+import { BenchStepRunner } from './bench-step-runner.ts';
+import { isBenchStep, type BenchStep, type BoardStep } from './suite-manifest.ts';
 
 export interface RunSuitesRequest {
   suites: readonly LoadedSuite[];
@@ -100,7 +102,9 @@ async function runSuite(suite: LoadedSuite, sets: BoardEndpoint[][], context: Su
   const connections = new Map<string, BoardConnection>();
   const connectErrors = new Map<string, unknown>();
   context.emit({ type: 'progress', message: `${suite.manifest.name}: connecting ${sets.flat().length} board(s)`, at: context.clock.now() });
+  const connect = suite.manifest.connect;
   await Promise.all(sets.flat().map(async (endpoint) => {
+    if (!connect) return;
     const unusable = context.unusable?.get(endpoint.boardId);
     if (unusable !== undefined) {
       connectErrors.set(endpoint.boardId, unusable);
@@ -135,6 +139,10 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
   let brokenReason: string | undefined = connectError === undefined ? undefined : `board unavailable: ${errorText(connectError)}`;
   let brokenDetails: string | undefined = connectError === undefined ? undefined : errorDetails(connectError);
   const stepRunner = new StepRunner(suite.scripts, clock, context.expectedFirmwareVersion);
+  const benchStepRunner = new BenchStepRunner({
+    usb: context.bench.usb, openLink: context.openLink ?? openLink, logger: context.logger, clock,
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
 
   for (const test of suite.manifest.tests) {
     const testStartedAt = clock.now();
@@ -155,16 +163,26 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
     const properties: Record<string, string> = {};
     try {
       let failure: { message: string; details: string } | undefined;
-      for (const board of boards) {
+      if (test.steps.every(isBenchStep)) {
+        const result = await benchStepRunner.run(test.steps as BenchStep[], set);
+        Object.assign(properties, result.properties);
+        if (result.skipped !== undefined) { finish('skipped', result.skipped, undefined, properties); continue; }
+        failure = result.failure;
+      }
+      for (const board of test.steps.every(isBenchStep) ? [] : boards) {
         if (!board) continue;
-        const result = await stepRunner.run(test.steps, board, context.signal);
+        const result = await stepRunner.run(test.steps as BoardStep[], board, context.signal);
         for (const [key, value] of Object.entries(result.properties)) properties[set.length > 1 ? `${board.endpoint.boardId}.${key}` : key] = value;
         if (result.failure) { failure = result.failure; break; }
       }
       if (failure) finish('failed', failure.message, failure.details, properties);
       else finish('passed', undefined, undefined, properties);
     } catch (err: unknown) {
+      if (isHilError(err) && typeof err.evidence.properties === 'object' && err.evidence.properties !== null) {
+        Object.assign(properties, err.evidence.properties as Record<string, string>);
+      }
       finish('error', errorText(err), errorDetails(err), properties);
+      if (!suite.manifest.connect) continue;
       brokenReason = await recover(boards, err, context);
       brokenDetails = undefined;
     }
