@@ -19,6 +19,11 @@ export interface BoardEndpoint {
   linkUrl: string;
   /** MAC the bench expects, to confirm identity; undefined when unknown. */
   expectedMac: string | undefined;
+  /**
+   * USB id (`vvvv:pppp`) the board enumerates as once its firmware runs, when known: `303a:4001` for a
+   * native-USB S3 under MicroPython (it shows as USB-Serial-JTAG `303a:1001` while the ROM boots).
+   */
+  runtimeUsbId?: string;
 }
 
 /** An opened bench: its boards are ready to be connected to until `close()`. */

@@ -25,7 +25,11 @@ export function stateHomeFrom(env: Readonly<Record<string, string | undefined>>)
 
 /** What the engine needs of a bench board, reached at `linkUrl`. */
 export function endpointFor(board: Bench['boards'][number], linkUrl: string): BoardEndpoint {
-  return { boardId: board.id, portPath: board.portPath, chip: board.chip, usb: board.usb, linkUrl, expectedMac: board.mac };
+  return {
+    boardId: board.id, portPath: board.portPath, chip: board.chip, usb: board.usb, linkUrl, expectedMac: board.mac,
+    // MicroPython's TinyUSB CDC on native-USB S3 boards (reference micropython-host-protocols.md §10).
+    ...(board.usb === 'native' ? { runtimeUsbId: '303a:4001' } : {}),
+  };
 }
 
 export async function openBench(bench: Bench, options: OpenBenchOptions): Promise<BenchSession> {

@@ -12,7 +12,7 @@ import { HilError, isHilError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { sleep, type Clock } from '../repl/clock.ts';
 import { BoardConnection, type LinkOpener } from './board-connection.ts';
-import { EnumerationWatch } from './enumeration-watch.ts';
+import { EnumerationWatch, usbIdOf } from './enumeration-watch.ts';
 import type { BenchStep } from './suite-manifest.ts';
 import type { StepsResult } from './step-runner.ts';
 
@@ -65,7 +65,8 @@ export class BenchStepRunner {
       if (isHilError(err, 'HUB_NO_PORT_POWER')) return { skipped: err.message };
       throw err;
     }
-    const watch = new EnumerationWatch(boards.map((b) => b.portPath), clock);
+    const expected = new Map(boards.filter((b) => b.runtimeUsbId !== undefined).map((b) => [b.portPath, b.runtimeUsbId!]));
+    const watch = new EnumerationWatch(boards.map((b) => b.portPath), clock, expected);
     const stop = usb.discovery.onHotplug(watch.onEvent);
     try {
       await Promise.all(switches.map((s) => s.setPower(false)));
@@ -89,8 +90,13 @@ export class BenchStepRunner {
         properties[`${board.boardId}.serialEndpoint`] = port.device.serial?.ttyPath ?? '';
       }
       if (missing.length > 0) {
-        const names = missing.map((path) => `${boards.find((b) => b.portPath === path)?.boardId ?? '?'} at port ${path}`);
-        throw new HilError('BOARD_NOT_ENUMERATED', `${names.join(', ')} did not enumerate as a serial device within ${options.deadlineMs} ms of power-on`,
+        const names = missing.map((path) => {
+          const board = boards.find((b) => b.portPath === path);
+          const seen = watch.lastSeen(path);
+          const as = board?.runtimeUsbId === undefined ? 'a serial device' : board.runtimeUsbId;
+          return `${board?.boardId ?? '?'} at port ${path} (expected ${as}; ${seen === null ? 'nothing attached' : `last seen as ${usbId(seen)}`})`;
+        });
+        throw new HilError('BOARD_NOT_ENUMERATED', `${names.join(', ')}: not enumerated within ${options.deadlineMs} ms of power-on`,
           { portPath: missing[0]!, phase: 'enumeration', properties });
       }
       return undefined;
@@ -170,8 +176,5 @@ async function devicesOf(usb: BenchUsb, boards: readonly BoardEndpoint[]): Promi
   return result;
 }
 
-function usbId(device: DiscoveredUsbDevice): string {
-  const hex = (n: number): string => n.toString(16).padStart(4, '0');
-  return `${hex(device.vendorId)}:${hex(device.productId)}`;
-}
+const usbId = usbIdOf;
 

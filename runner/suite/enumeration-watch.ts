@@ -29,9 +29,24 @@ export class EnumerationWatch {
   #startedAtMs = 0;
   #wake: (() => void) | null = null;
 
-  constructor(portPaths: readonly string[], clock: Clock) {
+  readonly #expected = new Map<string, string>();
+
+  /** `expectedUsbIds`: port path → the `vvvv:pppp` the board ends up as; ports without one accept any serial device. */
+  constructor(portPaths: readonly string[], clock: Clock, expectedUsbIds: ReadonlyMap<string, string> = new Map()) {
     this.#clock = clock;
     for (const path of portPaths) this.#ports.set(path, { device: null, changedAtMs: 0, attaches: 0 });
+    for (const [path, id] of expectedUsbIds) this.#expected.set(path, id.toLowerCase());
+  }
+
+  /** What was last seen at `portPath` (for messages about a port that did not settle). */
+  lastSeen(portPath: string): DiscoveredUsbDevice | null {
+    return this.#ports.get(portPath)?.device ?? null;
+  }
+
+  #isFinal(path: string, device: DiscoveredUsbDevice | null): device is DiscoveredUsbDevice {
+    if (device === null || device.serial === null) return false;
+    const expected = this.#expected.get(path);
+    return expected === undefined || expected === usbIdOf(device);
   }
 
   /** Forget what was seen so far and measure from now (call just before powering the ports on). */
@@ -66,7 +81,7 @@ export class EnumerationWatch {
     for (;;) {
       signal?.throwIfAborted();
       const now = this.#clock.now();
-      const pending = [...this.#ports].filter(([, s]) => !(s.device?.serial && now - s.changedAtMs >= settleMs));
+      const pending = [...this.#ports].filter(([path, s]) => !(this.#isFinal(path, s.device) && now - s.changedAtMs >= settleMs));
       if (pending.length === 0 || now >= deadline) {
         const settled = [...this.#ports].filter(([path]) => !pending.some(([p]) => p === path)).map(([portPath, s]) => ({
           portPath, device: s.device!, enumerationMs: s.changedAtMs - this.#startedAtMs, attaches: s.attaches,
@@ -74,7 +89,7 @@ export class EnumerationWatch {
         return { settled, missing: pending.map(([path]) => path) };
       }
       // Next moment something can change on its own: a settle time running out, or the deadline.
-      const nextSettle = Math.min(...pending.filter(([, s]) => s.device?.serial).map(([, s]) => s.changedAtMs + settleMs));
+      const nextSettle = Math.min(...pending.filter(([path, s]) => this.#isFinal(path, s.device)).map(([, s]) => s.changedAtMs + settleMs));
       const waitMs = Math.max(1, Math.min(deadline, Number.isFinite(nextSettle) ? nextSettle : deadline) - now);
       await new Promise<void>((resolve) => {
         const cancel = this.#clock.setTimer(() => { this.#wake = null; resolve(); }, waitMs);
@@ -82,4 +97,10 @@ export class EnumerationWatch {
       });
     }
   }
+}
+
+/** `vvvv:pppp`, lowercase hex. */
+export function usbIdOf(device: { vendorId: number; productId: number }): string {
+  const hex = (n: number): string => n.toString(16).padStart(4, '0');
+  return `${hex(device.vendorId)}:${hex(device.productId)}`;
 }

@@ -1,0 +1,46 @@
+/**
+ * The errors leasing raises, built in one place so the codes can change in one place. The catalogue
+ * has no lease codes yet; until it does, "boards busy" uses PORT_IN_USE (something else is using the
+ * board) and "lease lost" uses LINK_GONE (the board went away during use). Proposed: BOARDS_BUSY and
+ * LEASE_LOST, both kind `infrastructure` (exit 3: nothing is wrong with the input or the firmware, and
+ * trying again later or elsewhere can succeed).
+ */
+import { HilError, type ErrorCode } from '../errors.ts';
+import { describeBoardLease } from './lease-holder.ts';
+import type { BoardLeaseInfo } from './lease-store.ts';
+
+/** The codes lease errors carry; callers branch on these. */
+export const LeaseErrorCodes = {
+  /** Requested boards are leased by someone else and the caller would not (or no longer) wait. */
+  busy: 'PORT_IN_USE',
+  /** A held lease was taken over or released behind the holder's back; stop using the boards. */
+  lost: 'LINK_GONE',
+} as const satisfies Record<string, ErrorCode>;
+
+/** Boards are in use and the caller asked not to wait (`--no-wait`). */
+export function boardsBusyError(busy: readonly BoardLeaseInfo[], nowMs: number): HilError {
+  return new HilError(LeaseErrorCodes.busy,
+    `${countBoards(busy.length)} in use and not waiting (no-wait): ${busy.map((info) => describeBoardLease(info, nowMs)).join('; ')}`,
+    busyEvidence(busy));
+}
+
+/** Boards were still in use when the wait ran out. */
+export function waitTimedOutError(busy: readonly BoardLeaseInfo[], waitedMs: number, nowMs: number): HilError {
+  return new HilError(LeaseErrorCodes.busy,
+    `gave up after waiting ${Math.round(waitedMs / 1000)} s: ${countBoards(busy.length)} still in use: ${busy.map((info) => describeBoardLease(info, nowMs)).join('; ')}`,
+    busyEvidence(busy));
+}
+
+/** A lease on `boardId` no longer belongs to its holder; `now` is the board's current lease, if any. */
+export function leaseLostError(boardId: string, now: BoardLeaseInfo | undefined, nowMs: number): HilError {
+  const why = now === undefined ? 'it was released or expired and cleared' : `it is now ${describeBoardLease(now, nowMs)}, token ${now.token}`;
+  return new HilError(LeaseErrorCodes.lost, `lost the lease on board ${boardId}: ${why}; stop using the board`, { boardId, phase: 'lease' });
+}
+
+function countBoards(n: number): string {
+  return n === 1 ? '1 board is' : `${n} boards are`;
+}
+
+function busyEvidence(busy: readonly BoardLeaseInfo[]): { boardId?: string; phase: string; busy: BoardLeaseInfo[] } {
+  return { ...(busy[0] ? { boardId: busy[0].boardId } : {}), phase: 'lease', busy: [...busy] };
+}
