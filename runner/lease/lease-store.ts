@@ -90,5 +90,6 @@ export function normalizeRequest(request: LeaseRequest): string[] {
   if (!(request.ttlMs > 0) || !Number.isFinite(request.ttlMs)) {
     throw new HilError('USAGE', `a lease time-to-live must be a positive number of milliseconds (got ${request.ttlMs})`);
   }
+  if (request.boardIds.some((id) => id.length === 0)) throw new HilError('USAGE', 'a board id to lease must not be empty');
   return [...new Set(request.boardIds)].sort();
 }

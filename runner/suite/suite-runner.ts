@@ -15,6 +15,7 @@ import type { RunEvent, RunReporter, TestOutcome } from './run-events.ts';
 import type { LoadedSuite } from './suite-loader.ts';
 import { StepRunner } from './step-runner.ts';
 import { BenchStepRunner } from './bench-step-runner.ts';
+import { recoverBoard } from './recovery-ladder.ts';
 import { isBenchStep, type BenchStep, type BoardStep } from './suite-manifest.ts';
 
 export interface RunSuitesRequest {
@@ -195,20 +196,25 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
   });
 }
 
-/** After an infrastructure error, try to get the boards back to a raw REPL; returns why not, if it failed. */
+/**
+ * After an infrastructure error, climb the recovery ladder on each board (interrupt, soft reset, hard
+ * reset, hub port power cycle); returns why a board stays unavailable, if one does.
+ */
 async function recover(boards: (BoardConnection | undefined)[], cause: unknown, context: SuiteContext): Promise<string | undefined> {
   if (context.signal?.aborted) return 'run aborted';
-  try {
-    for (const board of boards) {
-      if (!board) continue;
-      await board.repl.interrupt({ timeoutMs: 3000 });
-      await board.repl.enterRawRepl({ softReset: true, timeoutMs: 10_000 });
+  for (const board of boards) {
+    if (!board) continue;
+    try {
+      const rung = await recoverBoard(board, {
+        usb: context.bench.usb, clock: context.clock, logger: context.logger, ...(context.signal ? { signal: context.signal } : {}),
+      });
+      context.emit({ type: 'progress', message: `${board.endpoint.boardId}: recovered by ${rung}`, at: context.clock.now() });
+    } catch (err: unknown) {
+      context.logger.warn({ err, cause }, 'board did not recover after an infrastructure error');
+      return `board unavailable after an earlier error: ${errorText(err)}`;
     }
-    return undefined;
-  } catch (err: unknown) {
-    context.logger.warn({ err, cause }, 'board did not recover after an infrastructure error');
-    return `board unavailable after an earlier error: ${errorText(err)}`;
   }
+  return undefined;
 }
 
 function consoleFromError(err: unknown): string {
