@@ -18,12 +18,18 @@ import { WasmMicroPythonHost } from './micropython/wasm-micropython-host.ts';
 import { Rfc2217Server } from './rfc2217/rfc2217-server.ts';
 import { EspRomLoader } from './rom/esp-rom-loader.ts';
 import { StateDirLock } from './state-dir-lock.ts';
+import { LabDiscovery } from './usb/lab-discovery.ts';
+import { createLabHubs, planLabHubs, type LabHubSpec } from './usb/lab-hubs.ts';
+import type { SimUsbHub } from './usb/sim-usb-hub.ts';
+import { UsbHostNumbering } from './usb/usb-host-numbering.ts';
+
+export type { LabHubSpec } from './usb/lab-hubs.ts';
 
 /** One board of the lab, as the bench file describes it. */
 export interface SimLabBoardSpec {
   id: string;
   chip: 'esp32' | 'esp32s3';
-  /** USB port path on the simulated hub, e.g. `1-1.3`. */
+  /** USB port path on a simulated hub, e.g. `1-1.3` (hub `1-1`, port 3). */
   portPath: string;
   flashSizeBytes: number;
   psramBytes: number;
@@ -45,6 +51,11 @@ export interface SimLabOptions {
   logger?: Logger;
   /** The interpreter behind each board; default: the real MicroPython WebAssembly interpreter. */
   createHost?: (options: BoardHostOptions) => MicroPythonHost;
+  /**
+   * The simulated USB hubs; default: one individually switched hub per distinct parent path of the
+   * boards' port paths, with at least 7 ports.
+   */
+  hubs?: readonly LabHubSpec[];
 }
 
 /** A running board of the lab and where to reach it. */
@@ -58,22 +69,32 @@ export interface SimLabBoard {
 export class SimLab {
   private constructor(
     readonly boards: readonly SimLabBoard[],
+    /** The simulated USB hubs the boards are plugged into. */
+    readonly hubs: readonly SimUsbHub[],
+    /** USB discovery over the hubs, as the runner's bench discovery sees a host. */
+    readonly discovery: LabDiscovery,
     private readonly servers: readonly Rfc2217Server[],
     private readonly flashes: readonly FlashStore[],
     private readonly lock: StateDirLock | undefined,
   ) {}
 
   /**
-   * Opens every board's flash (provisioning the stock firmware into new ones), powers the boards on and
-   * starts their RFC 2217 servers. Throws `SIM_START` when the state folder is in use by another lab or
-   * a port cannot be bound; whatever was started is stopped again.
+   * Opens every board's flash (provisioning the stock firmware into new ones), starts the boards' RFC
+   * 2217 servers, plugs each board into its hub port and powers the hub ports on (so boards power up
+   * after the hubs' power-good time); resolves once the boards have booted and the hubs' enumerations
+   * are done. Throws `CONFIG_INVALID` for a bad USB layout (before anything starts), `SIM_START` when
+   * the state folder is in use by another lab or a port cannot be bound; whatever was started is
+   * stopped again.
    */
   static async start(options: SimLabOptions): Promise<SimLab> {
+    const hubPlan = planLabHubs(options.boards, options.hubs);
     const lock = options.stateDir === undefined ? undefined : StateDirLock.acquire(options.stateDir);
     const flashes: FlashStore[] = [];
     const servers: Rfc2217Server[] = [];
     const boards: SimLabBoard[] = [];
+    const hubs: SimUsbHub[] = [];
     try {
+      hubs.push(...createLabHubs(hubPlan, { speedFactor: options.speedFactor, numbering: new UsbHostNumbering(), logger: options.logger }));
       if (options.stateDir !== undefined) mkdirSync(options.stateDir, { recursive: true });
       const stockImages = new Map<string, ReturnType<typeof buildFirmware>>();
       const romLoader = new EspRomLoader();
@@ -104,14 +125,18 @@ export class SimLab {
         const server = await Rfc2217Server.listen(board.serialPort, options.basePort === undefined ? {} : { port: options.basePort + index + 1 });
         servers.push(server);
         boards.push({ spec, board, url: server.url });
-        board.powerOn();
+        const place = hubPlan.placements[index]!;
+        // An RFC 2217 client is the lab's "program holding the tty open" (keeps its tty number taken).
+        hubs[place.hubIndex]!.attach(place.port, board, { url: server.url, isSerialPortOpen: () => server.hasClient });
       }
-      // Like a bench after power-up: hand the boards out once they have finished booting.
+      for (const hub of hubs) hub.powerOnAllPorts();
+      // Like a bench after power-up: hand the boards out once they have finished booting and enumerating.
       await Promise.all(boards.map(({ board }) => settled(board, BOOT_SETTLE_MS)));
+      await Promise.all(hubs.map((hub) => withTimeout(hub.whenIdle(), BOOT_SETTLE_MS)));
       if (options.stateDir !== undefined) writeRunningLab(options.stateDir, boards);
-      return new SimLab(boards, servers, flashes, lock);
+      return new SimLab(boards, hubs, new LabDiscovery(hubs), servers, flashes, lock);
     } catch (err: unknown) {
-      await stopAll(boards, servers, flashes, lock);
+      await stopAll(hubs, boards, servers, flashes, lock);
       if (err instanceof HilError) throw err;
       throw new HilError('SIM_START', `the virtual lab could not start: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
     }
@@ -120,7 +145,8 @@ export class SimLab {
   /** Stops servers and boards and closes flash files. Idempotent. */
   async close(): Promise<void> {
     if (this.lock) rmSync(join(this.lock.dir, RUNNING_LAB_FILE), { force: true });
-    await stopAll([...this.boards], [...this.servers], [...this.flashes], this.lock);
+    await this.discovery.close();
+    await stopAll([...this.hubs], [...this.boards], [...this.servers], [...this.flashes], this.lock);
   }
 
   /**
@@ -157,6 +183,15 @@ function settled(board: SimBoard, timeoutMs: number): Promise<void> {
   });
 }
 
+/** Resolves when `promise` does or after `timeoutMs`, whichever comes first. */
+function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Where a running lab publishes its boards' URLs, next to its lock. */
 const RUNNING_LAB_FILE = 'running-lab.json';
 
@@ -165,7 +200,9 @@ function writeRunningLab(stateDir: string, boards: readonly SimLabBoard[]): void
   writeFileSync(join(stateDir, RUNNING_LAB_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-async function stopAll(boards: SimLabBoard[], servers: Rfc2217Server[], flashes: FlashStore[], lock: StateDirLock | undefined): Promise<void> {
+async function stopAll(hubs: SimUsbHub[], boards: SimLabBoard[], servers: Rfc2217Server[], flashes: FlashStore[], lock: StateDirLock | undefined): Promise<void> {
+  // Hubs first: the boards powering off below are the lab shutting down, not hot-plug events.
+  for (const hub of hubs.splice(0)) hub.dispose();
   await Promise.allSettled(servers.splice(0).map((server) => server.close()));
   await Promise.allSettled(boards.splice(0).map(({ board }) => board.dispose()));
   for (const flash of flashes.splice(0)) flash.close();

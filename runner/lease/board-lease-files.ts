@@ -9,9 +9,13 @@
  * Every change — grant, renewal, release, takeover — writes generation N+1 after reading generation N.
  * A record is complete before it becomes visible (written to a temporary file, then `link`ed, which
  * fails with EEXIST if the generation exists), so a reader never sees half a record, and two processes
- * that both judged generation N stale cannot both take the board: one of them loses the link. Older
- * generations are deleted after a newer one exists; the latest is never deleted, so generation numbers
- * — and the fencing tokens drawn from them — keep growing for as long as the directory exists.
+ * that both judged generation N stale cannot both take the board: one of them loses the link.
+ *
+ * Old generations are deleted, but only {@link KEPT_GENERATIONS} behind the latest, and a write is
+ * checked afterwards: a process that read the board long ago (stalled, stopped with Ctrl-Z) could
+ * otherwise re-create a generation that was already deleted and believe it won. Such a write sees a
+ * newer generation and counts as lost. The latest generation is never deleted, so generation numbers —
+ * and the fencing tokens drawn from them — keep growing for as long as the directory exists.
  */
 import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
@@ -40,6 +44,11 @@ export interface LatestGeneration {
 const GENERATION_FILE = /^(\d{12})\.json$/;
 /** How often a read may find its file pruned by a newer generation before giving up. */
 const READ_ATTEMPTS = 10;
+/**
+ * Generations kept below the latest. The lag means a directory listing taken while another process
+ * writes and prunes still shows a recent generation, so "is there a newer one?" is answered truly.
+ */
+export const KEPT_GENERATIONS = 8;
 
 /** Reads and writes lease record generations under one directory. */
 export class BoardLeaseFiles {
@@ -66,15 +75,24 @@ export class BoardLeaseFiles {
     await mkdir(boardDir, { recursive: true });
     const temporary = join(boardDir, `.tmp-${process.pid}-${randomUUID()}`);
     await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
+    const path = generationPath(boardDir, generation);
     try {
-      await link(temporary, generationPath(boardDir, generation));
+      await link(temporary, path);
     } catch (err: unknown) {
       if (isErrno(err, 'EEXIST')) return false;
       throw err;
     } finally {
       await unlink(temporary).catch(() => undefined);
     }
-    await this.pruneBelow(boardDir, generation);
+    const names = await listOrEmpty(boardDir);
+    const latest = maxGeneration(names) ?? generation;
+    if (latest > generation) {
+      // Written from a stale view, or overtaken at once: either way this write did not win. A
+      // generation that old is garbage (nobody reads below the latest); a recent one may stay.
+      if (generation < latest - KEPT_GENERATIONS) await unlink(path).catch(() => undefined);
+      return false;
+    }
+    await this.prune(boardDir, names, generation - KEPT_GENERATIONS);
     return true;
   }
 
@@ -88,11 +106,11 @@ export class BoardLeaseFiles {
     return join(this.dir, encodeBoardId(boardId));
   }
 
-  /** Deletes generations older than `generation` (best effort: another process may be pruning too). */
-  private async pruneBelow(boardDir: string, generation: number): Promise<void> {
-    for (const name of await listOrEmpty(boardDir)) {
+  /** Deletes the generations in `names` below `floor` (best effort: another process may be pruning too). */
+  private async prune(boardDir: string, names: readonly string[], floor: number): Promise<void> {
+    for (const name of names) {
       const older = parseGeneration(name);
-      if (older !== undefined && older < generation) await unlink(join(boardDir, name)).catch(() => undefined);
+      if (older !== undefined && older < floor) await unlink(join(boardDir, name)).catch(() => undefined);
     }
   }
 }

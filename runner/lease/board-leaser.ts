@@ -149,7 +149,7 @@ function checkSelection(selection: BoardSelection): void {
 
 function mergeBusy(a: readonly BoardLeaseInfo[], b: readonly BoardLeaseInfo[]): BoardLeaseInfo[] {
   const byBoard = new Map([...a, ...b].map((info) => [info.boardId, info]));
-  return [...byBoard.values()].sort((x, y) => x.boardId.localeCompare(y.boardId));
+  return [...byBoard.values()].sort((x, y) => (x.boardId < y.boardId ? -1 : x.boardId > y.boardId ? 1 : 0));
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

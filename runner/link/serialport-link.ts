@@ -24,6 +24,11 @@ const PRESENCE_CHECK_MS = 500;
  *   naming the path when it does not exist or cannot be opened, `USAGE` for a bad baud rate,
  *   `ABORTED`/`PORT_UNREACHABLE` when `signal` fires or `timeoutMs` passes first.
  */
+/** The host's serial ports as `serialport` lists them (on Linux it runs `udevadm`; without it this rejects). */
+export function listSerialPorts(): ReturnType<typeof SerialPort.list> {
+  return SerialPort.list();
+}
+
 export async function openSerialportLink(path: string, options: OpenLinkOptions = {}): Promise<SerialportLink> {
   const baudRate = options.baudRate ?? DEFAULT_BAUD_RATE;
   if (!Number.isInteger(baudRate) || baudRate < 1) {

@@ -181,7 +181,8 @@ export class HubPortPower {
   async #transferOut(name: string, setup: UsbControlSetup, port: number): Promise<void> {
     let result;
     try {
-      result = await this.#device.controlTransferOut(setup);
+      // An explicit empty data stage: usb 3.1.0's controlTransferOut throws a TypeError without one.
+      result = await this.#device.controlTransferOut(setup, new Uint8Array(0));
     } catch (err: unknown) {
       throw this.#requestFailed(name, port, messageOf(err), err);
     }

@@ -1,0 +1,47 @@
+/**
+ * Bench discovery over the virtual lab's simulated hubs, in process: the same {@link BenchDiscovery}
+ * the runner uses on a physical host, so the runner cannot tell (and need not know) it is simulated.
+ */
+import type { BenchDiscovery, DiscoverySnapshot, UsbHotplugEvent } from '../../runner/bench/usb-discovery.ts';
+import type { UsbControlDevice } from '../../runner/usb/usb-control-device.ts';
+import type { SimUsbHub } from './sim-usb-hub.ts';
+
+/** Discovery of the devices on a lab's hubs. */
+export class LabDiscovery implements BenchDiscovery {
+  readonly #hubs: readonly SimUsbHub[];
+  readonly #unsubscribes = new Set<() => void>();
+  #closed = false;
+
+  constructor(hubs: readonly SimUsbHub[]) {
+    this.#hubs = hubs;
+  }
+
+  /** Every hub and every enumerated device on it, hubs in the order given. */
+  async list(): Promise<DiscoverySnapshot> {
+    return { devices: this.#hubs.flatMap((hub) => hub.list()) };
+  }
+
+  /** Events of all hubs. After {@link close}, subscribing does nothing. */
+  onHotplug(listener: (event: UsbHotplugEvent) => void): () => void {
+    if (this.#closed) return () => undefined;
+    const unsubscribes = this.#hubs.map((hub) => hub.onHotplug(listener));
+    const unsubscribe = (): void => {
+      for (const off of unsubscribes) off();
+      this.#unsubscribes.delete(unsubscribe);
+    };
+    this.#unsubscribes.add(unsubscribe);
+    return unsubscribe;
+  }
+
+  /** The control device of the hub at `portPath`, or null when the lab has no such hub. */
+  async openHub(portPath: string): Promise<UsbControlDevice | null> {
+    const hub = this.#hubs.find((candidate) => candidate.portPath === portPath);
+    return hub === undefined || !hub.present ? null : hub.controlDevice();
+  }
+
+  /** Drops every hot-plug subscription. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const unsubscribe of [...this.#unsubscribes]) unsubscribe();
+  }
+}
