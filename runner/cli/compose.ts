@@ -7,6 +7,7 @@
 import type { Bench } from '../../hil-config/load-bench.ts';
 import { SimLab } from '../../sim/sim-lab.ts';
 import type { BenchSession, BoardEndpoint } from '../bench/board-endpoint.ts';
+import { DiscoveryBenchUsb } from '../bench/discovery-bench-usb.ts';
 import { HilError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -63,7 +64,14 @@ export async function openBench(bench: Bench, options: OpenBenchOptions): Promis
 
   const lab = await startVirtualLab(bench, options);
   const urls = new Map(lab.boards.map((b) => [b.spec.id, b.url]));
-  return { name: bench.name, boards: chosen.map((board) => endpoint(board, urls.get(board.id) ?? '')), close: () => lab.close() };
+  const usb = new DiscoveryBenchUsb(lab.discovery);
+  return {
+    name: bench.name, boards: chosen.map((board) => endpoint(board, urls.get(board.id) ?? '')), usb,
+    close: async () => {
+      await usb.close();
+      await lab.close();
+    },
+  };
 }
 
 /** Starts the virtual lab of a virtual bench (all its boards). */
@@ -74,6 +82,7 @@ export async function startVirtualLab(bench: Bench, options: OpenBenchOptions): 
       id: board.id, chip: board.chip, portPath: board.portPath, flashSizeBytes: board.flash, psramBytes: board.psram,
       usb: board.usb, mac: board.mac ?? '00:00:00:00:00:00',
     })),
+    hubs: bench.hubs.map((hub) => ({ portPath: hub.portPath, ports: hub.ports, powerSwitching: hub.perPortPower ? 'individual' : 'ganged' })),
     stateDir: bench.stateDir,
     stockFirmwareVersion: bench.virtual?.stockFirmware.version ?? 'v1.24.1',
     speedFactor: bench.virtual?.speedFactor ?? 1,

@@ -99,6 +99,10 @@ export class HeldLease {
   private lose(error: HilError): void {
     this.state = 'lost';
     this.options.logger.warn({ boards: this.current.boardIds, code: error.code }, error.message);
-    this.options.onLost?.(error);
+    try {
+      this.options.onLost?.(error);
+    } catch (err: unknown) {
+      this.options.logger.error({ err }, 'the lease-lost handler failed');
+    }
   }
 }

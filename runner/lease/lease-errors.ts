@@ -6,7 +6,7 @@
  * trying again later or elsewhere can succeed).
  */
 import { HilError, type ErrorCode } from '../errors.ts';
-import { describeBoardLease } from './lease-holder.ts';
+import { describeBoardLease, describeLease } from './lease-holder.ts';
 import type { BoardLeaseInfo } from './lease-store.ts';
 
 /** The codes lease errors carry; callers branch on these. */
@@ -33,7 +33,7 @@ export function waitTimedOutError(busy: readonly BoardLeaseInfo[], waitedMs: num
 
 /** A lease on `boardId` no longer belongs to its holder; `now` is the board's current lease, if any. */
 export function leaseLostError(boardId: string, now: BoardLeaseInfo | undefined, nowMs: number): HilError {
-  const why = now === undefined ? 'it was released or expired and cleared' : `it is now ${describeBoardLease(now, nowMs)}, token ${now.token}`;
+  const why = now === undefined ? 'it was released or taken and is free now' : `it is now ${describeLease(now, nowMs)} (token ${now.token})`;
   return new HilError(LeaseErrorCodes.lost, `lost the lease on board ${boardId}: ${why}; stop using the board`, { boardId, phase: 'lease' });
 }
 

@@ -14,7 +14,12 @@ export function describeHolder(holder: LeaseHolder): string {
 
 /** `s3-a (leased by alice@bench1 pid 4242, `hil run suites/espnow`, expires in 25 s)`, as of `nowMs`. */
 export function describeBoardLease(info: BoardLeaseInfo, nowMs: number): string {
-  return `${info.boardId} (leased by ${describeHolder(info.holder)}, ${describeExpiry(info.expiresAtMs - nowMs)})`;
+  return `${info.boardId} (${describeLease(info, nowMs)})`;
+}
+
+/** `leased by alice@bench1 pid 4242, `hil run suites/espnow`, expires in 25 s`, as of `nowMs` (for `hil boards`). */
+export function describeLease(info: BoardLeaseInfo, nowMs: number): string {
+  return `leased by ${describeHolder(info.holder)}, ${describeExpiry(info.expiresAtMs - nowMs)}`;
 }
 
 /** "expires in 25 s" — rounded up, so a lease that has a moment left never reads "0 s". */

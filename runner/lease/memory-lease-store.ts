@@ -14,6 +14,7 @@ interface BoardState {
   current: (BoardLeaseInfo & { leaseId: string }) | undefined;
 }
 
+/** Board leases in this process's memory (no dead-process check: every holder is this process). */
 export class MemoryLeaseStore implements LeaseStore {
   private readonly boards = new Map<string, BoardState>();
   private readonly clock: Pick<Clock, 'now'>;

@@ -142,7 +142,11 @@ export class BenchStepRunner {
       properties[`${board.boardId}.serialEndpoint`] = device.serial.ttyPath;
       // The endpoint found now, by port path — not the one the bench started with.
       const found: BoardEndpoint = { ...board, linkUrl: device.serial.url };
-      const connection = await BoardConnection.connect(found, this.context.openLink, this.context.logger, this.context.signal);
+      const connection = await BoardConnection.connect(found, this.context.openLink, this.context.logger, this.context.signal).catch((err: unknown) => {
+        if (!(err instanceof HilError)) throw err;
+        throw new HilError(err.code, `${board.boardId} at ${board.portPath} (${device.serial?.ttyPath}): ${err.message}`,
+          { ...err.evidence, boardId: board.boardId, portPath: board.portPath }, { cause: err });
+      });
       try {
         properties[`${board.boardId}.mac`] = connection.facts.mac;
         macs.set(connection.facts.mac, [...(macs.get(connection.facts.mac) ?? []), board.boardId]);

@@ -6,11 +6,13 @@ import type { BenchDiscovery, DiscoverySnapshot, UsbHotplugEvent } from '../../r
 import type { UsbControlDevice } from '../../runner/usb/usb-control-device.ts';
 import type { SimUsbHub } from './sim-usb-hub.ts';
 
-/** Discovery of the devices on a lab's hubs. */
+/**
+ * Discovery of the devices on a lab's hubs. One instance is shared by everyone using the lab, so
+ * {@link close} ends the subscriptions made so far but leaves the instance usable for the next user.
+ */
 export class LabDiscovery implements BenchDiscovery {
   readonly #hubs: readonly SimUsbHub[];
   readonly #unsubscribes = new Set<() => void>();
-  #closed = false;
 
   constructor(hubs: readonly SimUsbHub[]) {
     this.#hubs = hubs;
@@ -21,9 +23,8 @@ export class LabDiscovery implements BenchDiscovery {
     return { devices: this.#hubs.flatMap((hub) => hub.list()) };
   }
 
-  /** Events of all hubs. After {@link close}, subscribing does nothing. */
+  /** Events of all hubs, in the order they happen. Returns unsubscribe. */
   onHotplug(listener: (event: UsbHotplugEvent) => void): () => void {
-    if (this.#closed) return () => undefined;
     const unsubscribes = this.#hubs.map((hub) => hub.onHotplug(listener));
     const unsubscribe = (): void => {
       for (const off of unsubscribes) off();
@@ -39,9 +40,8 @@ export class LabDiscovery implements BenchDiscovery {
     return hub === undefined || !hub.present ? null : hub.controlDevice();
   }
 
-  /** Drops every hot-plug subscription. Idempotent. */
+  /** Drops every hot-plug subscription made so far. Idempotent. */
   async close(): Promise<void> {
-    this.#closed = true;
     for (const unsubscribe of [...this.#unsubscribes]) unsubscribe();
   }
 }

@@ -35,7 +35,7 @@ export const DUB_H7_IDENTITY: Readonly<UsbDeviceIdentity> = Object.freeze({
 /** Defaults of {@link SimUsbHubOptions}. */
 export const HUB_DEFAULTS = Object.freeze({
   powerSwitching: 'individual' as PowerSwitching,
-  /** A common bPwrOn2PwrGood of 50 (× 2 ms). */
+  /** bPwrOn2PwrGood = 50 (2 ms units). */
   powerOnToPowerGoodMs: 100,
   /** USB 2.0 §7.1.7.3 connect debounce (100 ms) + port reset (10–20 ms) + address and descriptor reads. */
   enumerationDelayMs: 120,

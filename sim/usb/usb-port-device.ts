@@ -12,7 +12,7 @@ export type UsbSpeed = 'low' | 'full' | 'high';
 export interface UsbPortDevice {
   /** What the device presents to the host now; null while it presents nothing (unpowered, detached). */
   readonly usbIdentity: UsbDeviceIdentity | null;
-  /** The device's own state name (for logs). */
+  /** The device's own state name (informational; the hub goes by `usbIdentity`). */
   readonly state: string;
   /** Calls `listener` after every state change; the hub re-reads `usbIdentity` then. Returns unsubscribe. */
   onStateChange(listener: (state: string) => void): () => void;

@@ -171,7 +171,7 @@ describe('HeldLease heartbeat', () => {
     await vi.advanceTimersByTimeAsync(5_000);
     expect(lost).toHaveLength(1);
     expect(lost[0]?.code).toBe(LeaseErrorCodes.lost);
-    expect(lost[0]?.message).toContain('lost the lease on board s3-a: it is now s3-a (leased by carol@bench2 pid 77');
+    expect(lost[0]?.message).toBe(`lost the lease on board s3-a: it is now leased by carol@bench2 pid 77, \`hil flash fw.bin\`, expires in 29 s (token ${carols.tokens['s3-a']}); stop using the board`);
     expect(held.lost).toBe(true);
     await held.release();
     expect((await store.list()).map((info) => info.token)).toEqual([carols.tokens['s3-a']]);

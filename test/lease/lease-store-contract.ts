@@ -117,7 +117,7 @@ export function describeLeaseStoreContract(name: string, makeFixture: (clock: Ma
       expect(isHilError(error, LeaseErrorCodes.lost)).toBe(true);
       expect(String((error as Error).message)).toContain('board s3-b');
       expect(String((error as Error).message)).toContain('alice@this-host pid 4242, `hil run suites/espnow`');
-      expect(String((error as Error).message)).toContain(`token ${taker.tokens['s3-b']}`);
+      expect(String((error as Error).message)).toContain(`(token ${taker.tokens['s3-b']})`);
       expect((await store.list()).find((info) => info.boardId === 's3-b')?.holder.user).toBe('alice');
     });
 
