@@ -41,6 +41,8 @@ export const ErrorCodes = {
   HUB_NO_PORT_POWER: { kind: 'bad-input', summary: 'a hub (or root port) cannot switch power per port' },
   HUB_REQUEST_FAILED: { kind: 'infrastructure', summary: 'a hub class request stalled, failed, or did not take effect' },
   PORT_EMPTY: { kind: 'bad-input', summary: 'a power request names a hub port with no board on it' },
+  BOARDS_BUSY: { kind: 'infrastructure', summary: 'boards are leased by another run and the run would not wait (--no-wait) or gave up (--wait-timeout)' },
+  LEASE_LOST: { kind: 'infrastructure', summary: 'a held board lease was taken over after missed heartbeats' },
   BOARD_NOT_ENUMERATED: { kind: 'infrastructure', summary: 'a board did not enumerate on its hub port within its deadline' },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

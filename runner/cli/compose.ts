@@ -17,6 +17,13 @@ export interface OpenBenchOptions {
   boardIds?: readonly string[];
   /** Virtual benches: serve board N on basePort + N. */
   basePort?: number;
+  /**
+   * A virtual lab started here is shared: other runs on this host attach to it. Before closing it, wait
+   * while this says another process still uses the bench (its leases).
+   */
+  othersUsing?: () => Promise<boolean>;
+  /** Told once when closing waits for other runs. */
+  onWaitingForOthers?: () => void;
 }
 
 /** Where default state lives, from the environment (only the CLI reads the environment). */
@@ -68,10 +75,22 @@ export async function openBench(bench: Bench, options: OpenBenchOptions): Promis
   return {
     name: bench.name, boards: chosen.map((board) => endpoint(board, urls.get(board.id) ?? '')), usb,
     close: async () => {
+      await waitWhileOthersUse(options);
       await usb.close();
       await lab.close();
     },
   };
+}
+
+/** Polls `othersUsing` every half second until it says no (the lab this process started is shared). */
+async function waitWhileOthersUse(options: OpenBenchOptions): Promise<void> {
+  if (options.othersUsing === undefined) return;
+  let told = false;
+  while (await options.othersUsing().catch(() => false)) {
+    if (!told) options.onWaitingForOthers?.();
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /** Starts the virtual lab of a virtual bench (all its boards). */

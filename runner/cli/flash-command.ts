@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_BENCH_FILE, loadBench } from '../../hil-config/load-bench.ts';
 import { loadAppBundle } from '../deploy/app-bundle.ts';
-import { exitCodeFor, isHilError } from '../errors.ts';
+import { exitCodeFor, HilError, isHilError } from '../errors.ts';
 import { EsptoolFlasher } from '../flash/esptool-flasher.ts';
 import { FirmwarePreparation } from '../flash/firmware-preparation.ts';
 import { openLink } from '../link/open-link.ts';
@@ -14,11 +14,12 @@ import { createLogger } from '../logger.ts';
 import { FlashProgressBar } from '../report/flash-progress-bar.ts';
 import type { CliIo } from './cli-io.ts';
 import { openBench, stateHomeFrom } from './compose.ts';
+import { describeCommand, leaseBoards, othersUsingBench, type LeaseFlags } from './bench-leases.ts';
 import { planFirmwareForBoards } from './firmware-for-boards.ts';
 import { describeError } from './main.ts';
 import { selectBoards } from './run-command.ts';
 
-export interface FlashOptions {
+export interface FlashOptions extends LeaseFlags {
   bench?: string;
   board?: string[];
   app?: string;
@@ -45,13 +46,24 @@ export async function flashCommand(file: string, options: FlashOptions, io: CliI
       lines.push(`${boardId}: ${booted} running; ${result.regions.map((r) => `${r.name} ${r.outcome}`).join(', ')} (${result.baudRate} baud)`);
     },
   });
-  const session = await openBench(bench, { logger, boardIds: boards.map((b) => b.id) });
+  const abort = new AbortController();
+  void io.interrupted.then((signal) => abort.abort(new HilError('ABORTED', `flash interrupted by ${signal}`)));
+  const lease = await leaseBoards(bench, boards.map((b) => b.id), describeCommand(['flash', file]), options, { io, logger, abort });
+  const session = await openBench(bench, {
+    logger, boardIds: boards.map((b) => b.id),
+    othersUsing: othersUsingBench(bench, io),
+    onWaitingForOthers: () => io.stderr.write('hil flash: keeping the virtual lab running while other runs use it\n'),
+  }).catch(async (err: unknown) => {
+    await lease.release();
+    throw err;
+  });
   let exitCode = 0;
   try {
     const results = await Promise.allSettled(session.boards.map((endpoint) => preparation.prepare(endpoint, {
       openLink,
       logger: logger.child({ board: endpoint.boardId }),
       progress: (message) => { if (!bar) io.stderr.write(`  ${endpoint.boardId}: ${message}\n`); },
+      signal: abort.signal,
     })));
     bar?.done();
     results.forEach((result, index) => {
@@ -64,6 +76,7 @@ export async function flashCommand(file: string, options: FlashOptions, io: CliI
       if (!isHilError(result.reason)) logger.error({ err: result.reason }, 'flash failed');
     });
   } finally {
+    await lease.release();
     await session.close();
   }
   io.stdout.write(`${lines.sort().join('\n')}\n`);

@@ -46,8 +46,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       'before the suites; unchanged regions are skipped, changed ones diff-flashed, all verified by MD5')
     .option('--app <dir|zip>', 'deploy this application bundle (.py/.mpy files) to every board before the suites: ' +
       'changed files only, verified by hash; files dropped from the bundle are deleted')
+    .option('--no-wait', 'fail at once (exit 3, BOARDS_BUSY) when another run holds a board, instead of waiting for it')
+    .option('--wait-timeout <seconds>', 'give up waiting for boards held by other runs after this long (exit 3, BOARDS_BUSY)', parseSeconds)
     .addOption(logLevel)
-    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; app?: string; firmware?: string; logLevel: string }) => {
+    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; app?: string; firmware?: string; logLevel: string; wait?: boolean; waitTimeout?: number }) => {
       exitCode = await runCommand({ suites, ...options }, io);
     });
 
@@ -70,8 +72,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--bench <file>', 'bench file (default: the virtual lab, hil-config/bench.yaml)')
     .option('--board <id...>', 'flash only these boards')
     .option('--app <dir|zip>', 'then deploy this application bundle (changed files only, verified by hash)')
+    .option('--no-wait', 'fail at once (exit 3, BOARDS_BUSY) when another run holds a board, instead of waiting for it')
+    .option('--wait-timeout <seconds>', 'give up waiting for boards held by other runs after this long (exit 3, BOARDS_BUSY)', parseSeconds)
     .addOption(logLevel)
-    .action(async (file: string, options: { bench?: string; board?: string[]; app?: string; logLevel: string }) => {
+    .action(async (file: string, options: { bench?: string; board?: string[]; app?: string; logLevel: string; wait?: boolean; waitTimeout?: number }) => {
       exitCode = await flashCommand(file, options, io);
     });
 
@@ -111,6 +115,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr.write(`hil: ${describeError(err)}\n`);
     return exitCodeFor(err);
   }
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new HilError('USAGE', `--wait-timeout must be a positive number of seconds (got "${value}")`);
+  }
+  return seconds;
 }
 
 function parsePort(value: string): number {

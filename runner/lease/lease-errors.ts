@@ -1,9 +1,6 @@
 /**
- * The errors leasing raises, built in one place so the codes can change in one place. The catalogue
- * has no lease codes yet; until it does, "boards busy" uses PORT_IN_USE (something else is using the
- * board) and "lease lost" uses LINK_GONE (the board went away during use). Proposed: BOARDS_BUSY and
- * LEASE_LOST, both kind `infrastructure` (exit 3: nothing is wrong with the input or the firmware, and
- * trying again later or elsewhere can succeed).
+ * The errors leasing raises, built in one place. Both are infrastructure errors (exit 3): nothing is
+ * wrong with the input or the firmware, and trying again later or elsewhere can succeed.
  */
 import { HilError, type ErrorCode } from '../errors.ts';
 import { describeBoardLease, describeLease } from './lease-holder.ts';
@@ -12,9 +9,9 @@ import type { BoardLeaseInfo } from './lease-store.ts';
 /** The codes lease errors carry; callers branch on these. */
 export const LeaseErrorCodes = {
   /** Requested boards are leased by someone else and the caller would not (or no longer) wait. */
-  busy: 'PORT_IN_USE',
+  busy: 'BOARDS_BUSY',
   /** A held lease was taken over or released behind the holder's back; stop using the boards. */
-  lost: 'LINK_GONE',
+  lost: 'LEASE_LOST',
 } as const satisfies Record<string, ErrorCode>;
 
 /** Boards are in use and the caller asked not to wait (`--no-wait`). */
