@@ -1,13 +1,15 @@
 /**
  * The composition root: turns a bench file into a running bench session. A virtual bench starts the
  * virtual lab in this process — or uses one already running for the same bench (`hil sim` in another
- * terminal); a physical bench lists its boards' configured ttys or RFC 2217 servers. Nothing above
+ * terminal); a physical bench finds its boards' ttys by port path (or uses configured ttys / RFC 2217
+ * servers). Nothing above
  * this file knows which kind of bench it got.
  */
 import type { Bench } from '../../hil-config/load-bench.ts';
 import { SimLab } from '../../sim/sim-lab.ts';
 import type { BenchSession, BoardEndpoint } from '../bench/board-endpoint.ts';
 import { DiscoveryBenchUsb } from '../bench/discovery-bench-usb.ts';
+import { PhysicalDiscovery } from '../bench/physical-discovery.ts';
 import { HilError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -44,17 +46,7 @@ export async function openBench(bench: Bench, options: OpenBenchOptions): Promis
   const chosen = bench.boards.filter((board) => options.boardIds === undefined || options.boardIds.includes(board.id));
   const endpoint = endpointFor;
 
-  if (bench.kind === 'physical') {
-    const boards = chosen.map((board) => {
-      const url = board.rfc2217 ?? board.tty;
-      if (url === undefined) {
-        throw new HilError('CONFIG_INVALID', `${bench.file}: board ${board.id} (port path ${board.portPath}) has neither "tty" nor "rfc2217"; ` +
-          'set one of them (discovery by port path is not available on this host)', { file: bench.file, boardId: board.id });
-      }
-      return endpoint(board, url);
-    });
-    return { name: bench.name, boards, close: async () => {} };
-  }
+  if (bench.kind === 'physical') return openPhysicalBench(bench, chosen, options);
 
   const stateDir = bench.stateDir;
   const running = stateDir === undefined ? undefined : SimLab.findRunning(stateDir);
@@ -80,6 +72,42 @@ export async function openBench(bench: Bench, options: OpenBenchOptions): Promis
       await lab.close();
     },
   };
+}
+
+/**
+ * A physical bench: USB discovery finds each board's tty by its port path (boards may also name a
+ * `tty:` or `rfc2217:` explicitly, e.g. ser2net-attached ones). Where the host sees no USB bus, boards
+ * without an explicit endpoint are refused with the reason, and USB steps are skipped.
+ */
+async function openPhysicalBench(bench: Bench, chosen: Bench['boards'], options: OpenBenchOptions): Promise<BenchSession> {
+  const discovery = new PhysicalDiscovery({ logger: options.logger });
+  const snapshot = await discovery.list();
+  const byPath = new Map(snapshot.devices.map((device) => [device.portPath, device]));
+  try {
+    const boards = chosen.map((board) => {
+      const configured = board.rfc2217 ?? board.tty;
+      if (configured !== undefined) return endpointFor(board, configured);
+      if (snapshot.problem !== undefined) {
+        throw new HilError('USB_UNAVAILABLE', `${bench.file}: board ${board.id} (port path ${board.portPath}) has no "tty" or "rfc2217", ` +
+          `and it cannot be found by port path: ${snapshot.problem}`, { file: bench.file, boardId: board.id, portPath: board.portPath });
+      }
+      const device = byPath.get(board.portPath);
+      if (device?.serial == null) {
+        throw new HilError('BOARD_NOT_ENUMERATED', `board ${board.id}: ${device === undefined ? 'no USB device' : `the device at its port (${device.vendorId.toString(16)}:${device.productId.toString(16)}) has no tty`} ` +
+          `at port path ${board.portPath} (devices seen: ${[...byPath.keys()].join(', ') || 'none'})`, { boardId: board.id, portPath: board.portPath });
+      }
+      return endpointFor(board, device.serial.url);
+    });
+    if (snapshot.problem !== undefined) {
+      await discovery.close();
+      return { name: bench.name, boards, close: async () => {} };
+    }
+    const usb = new DiscoveryBenchUsb(discovery);
+    return { name: bench.name, boards, usb, close: () => usb.close() };
+  } catch (err: unknown) {
+    await discovery.close();
+    throw err;
+  }
 }
 
 /** Polls `othersUsing` every half second until it says no (the lab this process started is shared). */
