@@ -9,6 +9,7 @@ import { simCommand } from './sim-command.ts';
 import { firmwareBuildCommand } from './firmware-build-command.ts';
 import { firmwareInspectCommand } from './firmware-inspect-command.ts';
 import { flashCommand } from './flash-command.ts';
+import { powerCommand, type PowerAction } from './power-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { processIo } from './cli-io.ts';
 
@@ -79,6 +80,20 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       exitCode = await flashCommand(file, options, io);
     });
 
+  program.command('power')
+    .description('Switch the hub port power of one board (by board id or port path): on, off, or cycle. Uses the ' +
+      'USB hub class requests (the same as uhubctl); refuses hubs without per-port switching and ports with no bench board')
+    .argument('<action>', 'on, off or cycle')
+    .argument('<target>', 'board id (e.g. s3-a) or its port path (e.g. 1-1.1)')
+    .option('--bench <file>', 'bench file (default: the virtual lab, hil-config/bench.yaml)')
+    .option('--off-ms <ms>', 'how long the port stays off in a cycle', parseMillis, 1000)
+    .option('--no-wait', 'fail at once (exit 3, BOARDS_BUSY) when another run holds the board')
+    .option('--wait-timeout <seconds>', 'give up waiting for the board after this long (exit 3, BOARDS_BUSY)', parseSeconds)
+    .addOption(logLevel)
+    .action(async (action: string, target: string, options: { bench?: string; offMs: number; logLevel: string; wait?: boolean; waitTimeout?: number }) => {
+      exitCode = await powerCommand(action as PowerAction, target, options, io);
+    });
+
   const firmware = program.command('firmware').description('Inspect and build firmware images');
   firmware.command('inspect')
     .description('Check a firmware file as the flasher would: kind, chip, header, segments, checksum, SHA-256, ' +
@@ -115,6 +130,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr.write(`hil: ${describeError(err)}\n`);
     return exitCodeFor(err);
   }
+}
+
+function parseMillis(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new HilError('USAGE', `--off-ms must be whole milliseconds between 0 and 600000 (got "${value}")`);
+  return ms;
 }
 
 function parseSeconds(value: string): number {

@@ -79,4 +79,16 @@ describe('hil run suites/enumeration on the virtual lab', () => {
     expect(waited.stderr).toMatch(/waiting for e1 \(leased by/);
     expect(waited.code, waited.stderr).toBe(0);
   }, 240_000);
+
+  it('hil power switches one board\'s hub port and refuses a port with no board', async () => {
+    const cycled = await runHil(['power', 'cycle', 's3-b', '--bench', benchFile, '--off-ms', '200'], { env });
+    expect(cycled.code, cycled.stderr).toBe(0);
+    expect(cycled.stdout).toContain('s3-b: hub 1-1 port 2 power-cycled (off 200 ms)');
+    const empty = await runHil(['power', 'off', '1-1.4', '--bench', benchFile], { env });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no board of bench "enum-lab" is on port 1-1\.4 .*\[PORT_EMPTY\]/);
+    const unknown = await runHil(['power', 'off', 'nope', '--bench', benchFile], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/"nope" is neither a board id nor a port path/);
+  }, 120_000);
 });
