@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { HilError } from '../runner/errors.ts';
+import { LabControlServer } from './control/lab-control-server.ts';
 import { buildFirmware } from './firmware/image-builder.ts';
 import { FlashStore } from './board/flash-store.ts';
 import { provisionStockFirmware } from './board/initial-flash.ts';
@@ -58,6 +59,17 @@ export interface SimLabOptions {
   hubs?: readonly LabHubSpec[];
 }
 
+/** What `running-lab.json` tells other processes about a lab (see {@link SimLab.findRunning}). */
+export interface RunningLabRecord {
+  pid: number;
+  boards: { id: string; url: string }[];
+  /**
+   * The lab's USB control server, `http://127.0.0.1:<port>` (sim/control/): its devices, hot-plug
+   * events and hub requests, for `RemoteLabDiscovery`. Absent in records of labs from before it existed.
+   */
+  usbControlUrl?: string;
+}
+
 /** A running board of the lab and where to reach it. */
 export interface SimLabBoard {
   spec: SimLabBoardSpec;
@@ -76,7 +88,16 @@ export class SimLab {
     private readonly servers: readonly Rfc2217Server[],
     private readonly flashes: readonly FlashStore[],
     private readonly lock: StateDirLock | undefined,
+    private readonly control: LabControlServer,
   ) {}
+
+  /**
+   * `http://127.0.0.1:<port>`: {@link discovery} served on loopback for other processes (listed in
+   * `running-lab.json`; see sim/control/lab-control-wire.ts for the routes).
+   */
+  get usbControlUrl(): string {
+    return this.control.url;
+  }
 
   /**
    * Opens every board's flash (provisioning the stock firmware into new ones), starts the boards' RFC
@@ -93,6 +114,7 @@ export class SimLab {
     const servers: Rfc2217Server[] = [];
     const boards: SimLabBoard[] = [];
     const hubs: SimUsbHub[] = [];
+    let control: LabControlServer | undefined;
     try {
       hubs.push(...createLabHubs(hubPlan, { speedFactor: options.speedFactor, numbering: new UsbHostNumbering(), logger: options.logger }));
       if (options.stateDir !== undefined) mkdirSync(options.stateDir, { recursive: true });
@@ -133,9 +155,13 @@ export class SimLab {
       // Like a bench after power-up: hand the boards out once they have finished booting and enumerating.
       await Promise.all(boards.map(({ board }) => settled(board, BOOT_SETTLE_MS)));
       await Promise.all(hubs.map((hub) => withTimeout(hub.whenIdle(), BOOT_SETTLE_MS)));
-      if (options.stateDir !== undefined) writeRunningLab(options.stateDir, boards);
-      return new SimLab(boards, hubs, new LabDiscovery(hubs), servers, flashes, lock);
+      const discovery = new LabDiscovery(hubs);
+      // Always served (not only with a state folder): one idle loopback listener, and every lab has the same surface.
+      control = await LabControlServer.listen(discovery, options.logger ? { logger: options.logger } : {});
+      if (options.stateDir !== undefined) writeRunningLab(options.stateDir, boards, control.url);
+      return new SimLab(boards, hubs, discovery, servers, flashes, lock, control);
     } catch (err: unknown) {
+      await control?.close();
       await stopAll(hubs, boards, servers, flashes, lock);
       if (err instanceof HilError) throw err;
       throw new HilError('SIM_START', `the virtual lab could not start: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
@@ -145,20 +171,25 @@ export class SimLab {
   /** Stops servers and boards and closes flash files. Idempotent. */
   async close(): Promise<void> {
     if (this.lock) rmSync(join(this.lock.dir, RUNNING_LAB_FILE), { force: true });
+    // First, so attached processes see their event streams end before the hubs go.
+    await this.control.close();
     await this.discovery.close();
     await stopAll([...this.hubs], [...this.boards], [...this.servers], [...this.flashes], this.lock);
   }
 
   /**
    * The boards of a lab already running on `stateDir` in another process (e.g. `hil sim`), so that
-   * `hil run` can use it instead of starting a second lab on the same flash files. Undefined when none.
+   * `hil run` can use it instead of starting a second lab on the same flash files — with its USB view
+   * through `usbControlUrl` when the lab has one. Undefined when none.
    */
-  static findRunning(stateDir: string): { pid: number; boards: { id: string; url: string }[] } | undefined {
+  static findRunning(stateDir: string): RunningLabRecord | undefined {
     const pid = StateDirLock.holder(stateDir);
     if (pid === undefined || pid === process.pid) return undefined;
     try {
-      const record = JSON.parse(readFileSync(join(stateDir, RUNNING_LAB_FILE), 'utf8')) as { pid: number; boards: { id: string; url: string }[] };
-      return record.pid === pid ? record : undefined;
+      const record = JSON.parse(readFileSync(join(stateDir, RUNNING_LAB_FILE), 'utf8')) as RunningLabRecord;
+      if (record.pid !== pid) return undefined;
+      const { usbControlUrl } = record;
+      return { pid: record.pid, boards: record.boards, ...(typeof usbControlUrl === 'string' ? { usbControlUrl } : {}) };
     } catch {
       return undefined;
     }
@@ -195,8 +226,8 @@ function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<void> {
 /** Where a running lab publishes its boards' URLs, next to its lock. */
 const RUNNING_LAB_FILE = 'running-lab.json';
 
-function writeRunningLab(stateDir: string, boards: readonly SimLabBoard[]): void {
-  const record = { pid: process.pid, boards: boards.map(({ spec, url }) => ({ id: spec.id, url })) };
+function writeRunningLab(stateDir: string, boards: readonly SimLabBoard[], usbControlUrl: string): void {
+  const record: RunningLabRecord = { pid: process.pid, boards: boards.map(({ spec, url }) => ({ id: spec.id, url })), usbControlUrl };
   writeFileSync(join(stateDir, RUNNING_LAB_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 

@@ -117,6 +117,10 @@ export function listBoard(endpoint: BoardEndpoint, devices: readonly DiscoveredU
   } else if (devices !== undefined && device === undefined) {
     state = 'offline';
     notes.push(`nothing is enumerated at port path ${endpoint.portPath}: unplugged, unpowered, or re-enumerating`);
+  } else if (endpoint.linkUrl === '') {
+    // A physical board with no configured endpoint that discovery could not find (no USB view here).
+    state = 'offline';
+    notes.push(`no serial endpoint: the bench names no "tty"/"rfc2217" for it and it cannot be found by port path on this host`);
   }
   if (endpoint.expectedMac === undefined) notes.push('the bench file names no MAC for this board: add "mac:" to confirm its identity');
   return {

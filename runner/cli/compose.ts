@@ -26,6 +26,11 @@ export interface OpenBenchOptions {
   othersUsing?: () => Promise<boolean>;
   /** Told once when closing waits for other runs. */
   onWaitingForOthers?: () => void;
+  /**
+   * Physical benches: a board that cannot be found by port path fails the open (`throw`, default) or
+   * is returned with an empty `linkUrl` (`list`, for `hil boards`, which shows it as offline).
+   */
+  missingBoards?: 'throw' | 'list';
 }
 
 /** Where default state lives, from the environment (only the CLI reads the environment). */
@@ -87,6 +92,8 @@ async function openPhysicalBench(bench: Bench, chosen: Bench['boards'], options:
     const boards = chosen.map((board) => {
       const configured = board.rfc2217 ?? board.tty;
       if (configured !== undefined) return endpointFor(board, configured);
+      const found = byPath.get(board.portPath)?.serial;
+      if (options.missingBoards === 'list' && (snapshot.problem !== undefined || found == null)) return endpointFor(board, '');
       if (snapshot.problem !== undefined) {
         throw new HilError('USB_UNAVAILABLE', `${bench.file}: board ${board.id} (port path ${board.portPath}) has no "tty" or "rfc2217", ` +
           `and it cannot be found by port path: ${snapshot.problem}`, { file: bench.file, boardId: board.id, portPath: board.portPath });
@@ -98,10 +105,7 @@ async function openPhysicalBench(bench: Bench, chosen: Bench['boards'], options:
       }
       return endpointFor(board, device.serial.url);
     });
-    if (snapshot.problem !== undefined) {
-      await discovery.close();
-      return { name: bench.name, boards, close: async () => {} };
-    }
+    // Kept even when the host sees no USB: its listing carries the reason, which USB steps report.
     const usb = new DiscoveryBenchUsb(discovery);
     return { name: bench.name, boards, usb, close: () => usb.close() };
   } catch (err: unknown) {

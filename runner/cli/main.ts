@@ -9,6 +9,7 @@ import { simCommand } from './sim-command.ts';
 import { firmwareBuildCommand } from './firmware-build-command.ts';
 import { firmwareInspectCommand } from './firmware-inspect-command.ts';
 import { flashCommand } from './flash-command.ts';
+import { boardsCommand } from './boards-command.ts';
 import { powerCommand, type PowerAction } from './power-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { processIo } from './cli-io.ts';
@@ -78,6 +79,27 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .addOption(logLevel)
     .action(async (file: string, options: { bench?: string; board?: string[]; app?: string; logLevel: string; wait?: boolean; waitTimeout?: number }) => {
       exitCode = await flashCommand(file, options, io);
+    });
+
+  program.command('boards')
+    .description('List every board of the bench like `mpremote devs`, but with identity: port path, tty and RFC 2217 URL, ' +
+      'VID:PID, USB serial, manufacturer/product, chip, MAC (confirmed against the bench file), firmware version and state')
+    .option('--bench <file>', 'bench file (default: the virtual lab, hil-config/bench.yaml)')
+    .option('--json', 'print one JSON document ({ bench, usb, probed, boards: [...] }) instead of the table')
+    .option('--no-probe', 'do not open the boards\' REPLs: faster, MAC and firmware version stay blank')
+    .addOption(logLevel)
+    .addHelpText('after', [
+      '',
+      'States: idle (free; answered its REPL unless --no-probe), leased (held by another run: shown with who, never',
+      '  touched), offline (nothing enumerated at its port path, or its serial endpoint or REPL did not answer; a note',
+      '  says why). A quarantined state comes with the job queue\'s board health counters; it does not exist yet.',
+      'Each idle board is leased for the moment it takes to read its MAC and firmware version (no soft reset).',
+      'A board that reports another MAC than the bench expects is flagged: another board is plugged into that port.',
+      '',
+      'Exit codes: 0 every board listed (idle or leased), 2 bad bench file, 3 a board is offline or has a foreign MAC.',
+    ].join('\n'))
+    .action(async (options: { bench?: string; json?: boolean; probe?: boolean; logLevel: string }) => {
+      exitCode = await boardsCommand(options, io);
     });
 
   program.command('power')

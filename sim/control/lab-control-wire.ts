@@ -62,8 +62,12 @@ export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-export function fromBase64(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'base64'));
+/** Decodes into a fresh ArrayBuffer (never a pooled Buffer slab), usable as a WebUSB BufferSource. */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const decoded = Buffer.from(text, 'base64');
+  const bytes = new Uint8Array(new ArrayBuffer(decoded.byteLength));
+  bytes.set(decoded);
+  return bytes;
 }
 
 /** The bytes of a WebUSB `BufferSource` (an ArrayBuffer or a view on one), without copying. */
