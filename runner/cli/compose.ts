@@ -6,6 +6,7 @@
  * this file knows which kind of bench it got.
  */
 import type { Bench } from '../../hil-config/load-bench.ts';
+import { RemoteLabDiscovery } from '../../sim/control/remote-lab-discovery.ts';
 import { SimLab } from '../../sim/sim-lab.ts';
 import type { BenchSession, BoardEndpoint } from '../bench/board-endpoint.ts';
 import { DiscoveryBenchUsb } from '../bench/discovery-bench-usb.ts';
@@ -63,7 +64,10 @@ export async function openBench(bench: Bench, options: OpenBenchOptions): Promis
       return endpoint(board, url);
     });
     options.logger.info({ pid: running.pid }, 'using the virtual lab already running');
-    return { name: bench.name, boards, close: async () => {} };
+    // Its hubs, over the lab's loopback control endpoint.
+    const usb = running.usbControlUrl === undefined ? undefined
+      : new DiscoveryBenchUsb(new RemoteLabDiscovery(running.usbControlUrl, { logger: options.logger }));
+    return { name: bench.name, boards, ...(usb ? { usb } : {}), close: async () => { await usb?.close(); } };
   }
 
   const lab = await startVirtualLab(bench, options);

@@ -22,7 +22,8 @@ export async function simCommand(options: SimOptions, io: CliIo): Promise<number
   try {
     // SimLab.start has waited for every board to finish booting, so the USB identities are current.
     io.stdout.write(describeLab(lab));
-    io.stderr.write(`hil sim: virtual lab "${bench.name}" running (${lab.boards.length} boards, flash in ${bench.stateDir}); Ctrl-C to stop\n`);
+    io.stderr.write(`hil sim: virtual lab "${bench.name}" running (${lab.boards.length} boards, flash in ${bench.stateDir}; ` +
+      `USB hubs at ${lab.usbControlUrl}); Ctrl-C to stop\n`);
     const signal = await io.interrupted;
     io.stderr.write(`hil sim: ${signal} received, stopping the virtual lab\n`);
   } finally {

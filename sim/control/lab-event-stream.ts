@@ -57,6 +57,8 @@ export class LabEventStream {
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => this.#receive(chunk));
       this.#markReady();
+      // Answers that came back while the stream was opening may already be covered by where it starts.
+      this.#wake();
     });
     this.#request.end();
   }

@@ -65,6 +65,17 @@ describe('LabEventStream', () => {
     expect(stream.live).toBe(false);
   });
 
+  it('releases a wait made while opening once the stream starts past it', async () => {
+    let arrived: ((response: ServerResponse) => void) | undefined;
+    const request = new Promise<ServerResponse>((resolve) => { arrived = resolve; });
+    const url = await serve((response) => arrived!(response));
+    const { stream } = open(url);
+    const waiting = stream.whenSeen(6);
+    (await request).writeHead(200, { 'content-type': 'text/event-stream', 'lab-event-seq': '7' }).flushHeaders(); // headers only
+    await waiting; // no event will come: the stream starts after event 6
+    stream.close();
+  });
+
   it('reports the lab closing the stream, and stops anyone waiting for events', async () => {
     let end: (() => void) | undefined;
     const url = await serve((response) => {
