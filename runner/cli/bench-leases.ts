@@ -12,7 +12,8 @@ import { leaseDirFor } from '../lease/lease-location.ts';
 import { holderForThisProcess } from '../lease/lease-holder.ts';
 import type { LeaseStore } from '../lease/lease-store.ts';
 import type { CliIo } from './cli-io.ts';
-import { stateHomeFrom } from './compose.ts';
+import { openBench, stateHomeFrom } from './compose.ts';
+import type { BenchSession } from '../bench/board-endpoint.ts';
 
 /** `--no-wait` / `--wait-timeout <seconds>`. Commander turns `--no-wait` into `wait: false`. */
 export interface LeaseFlags {
@@ -52,8 +53,42 @@ export function othersUsingBench(bench: Bench, io: Pick<CliIo, 'env'>): () => Pr
   return async () => (await store.list()).some((info) => info.holder.pid !== process.pid);
 }
 
+/** A bench opened for boards this process has leased; `close()` releases the lease, then closes the bench. */
+export interface LeasedBench {
+  session: BenchSession;
+  close(): Promise<void>;
+}
+
+/**
+ * Leases `boardIds` (waiting as {@link leaseBoards} does), then opens the bench for them. A lab started
+ * here stays up at close while other runs still use it. The lease is released if the open fails.
+ */
+export async function openLeasedBench(bench: Bench, boardIds: readonly string[], argv: readonly string[], flags: LeaseFlags,
+  context: { io: CliIo; logger: Logger; abort: AbortController; announce?: string }): Promise<LeasedBench> {
+  const { io, logger } = context;
+  const lease = await leaseBoards(bench, boardIds, describeCommand(argv), flags, context);
+  if (context.announce !== undefined) io.stderr.write(context.announce);
+  try {
+    const session = await openBench(bench, {
+      logger, boardIds,
+      othersUsing: othersUsingBench(bench, io),
+      onWaitingForOthers: () => io.stderr.write(`hil ${argv[0] ?? ''}: keeping the virtual lab running while other runs use it\n`),
+    });
+    return {
+      session,
+      close: async () => {
+        // Release first: the lab this process started (if any) waits for other runs' leases before closing.
+        await lease.release();
+        await session.close();
+      },
+    };
+  } catch (err: unknown) {
+    await lease.release();
+    throw err;
+  }
+}
+
 export function describeCommand(argv: readonly string[]): string {
   return ['hil', ...argv].join(' ');
 }
 
-export type { Logger };

@@ -13,8 +13,8 @@ import { openLink } from '../link/open-link.ts';
 import { createLogger } from '../logger.ts';
 import { FlashProgressBar } from '../report/flash-progress-bar.ts';
 import type { CliIo } from './cli-io.ts';
-import { openBench, stateHomeFrom } from './compose.ts';
-import { describeCommand, leaseBoards, othersUsingBench, type LeaseFlags } from './bench-leases.ts';
+import { stateHomeFrom } from './compose.ts';
+import { openLeasedBench, type LeaseFlags } from './bench-leases.ts';
 import { planFirmwareForBoards } from './firmware-for-boards.ts';
 import { describeError } from './main.ts';
 import { selectBoards } from './run-command.ts';
@@ -48,15 +48,8 @@ export async function flashCommand(file: string, options: FlashOptions, io: CliI
   });
   const abort = new AbortController();
   void io.interrupted.then((signal) => abort.abort(new HilError('ABORTED', `flash interrupted by ${signal}`)));
-  const lease = await leaseBoards(bench, boards.map((b) => b.id), describeCommand(['flash', file]), options, { io, logger, abort });
-  const session = await openBench(bench, {
-    logger, boardIds: boards.map((b) => b.id),
-    othersUsing: othersUsingBench(bench, io),
-    onWaitingForOthers: () => io.stderr.write('hil flash: keeping the virtual lab running while other runs use it\n'),
-  }).catch(async (err: unknown) => {
-    await lease.release();
-    throw err;
-  });
+  const leased = await openLeasedBench(bench, boards.map((b) => b.id), ['flash', file], options, { io, logger, abort });
+  const session = leased.session;
   let exitCode = 0;
   try {
     const results = await Promise.allSettled(session.boards.map((endpoint) => preparation.prepare(endpoint, {
@@ -76,8 +69,7 @@ export async function flashCommand(file: string, options: FlashOptions, io: CliI
       if (!isHilError(result.reason)) logger.error({ err: result.reason }, 'flash failed');
     });
   } finally {
-    await lease.release();
-    await session.close();
+    await leased.close();
   }
   io.stdout.write(`${lines.sort().join('\n')}\n`);
   return exitCode;

@@ -9,9 +9,9 @@ import { DEFAULT_BENCH_FILE, loadBench, type Bench } from '../../hil-config/load
 import { HilError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { sleep, systemClock } from '../repl/clock.ts';
-import { describeCommand, leaseBoards, othersUsingBench, type LeaseFlags } from './bench-leases.ts';
+import { openLeasedBench, type LeaseFlags } from './bench-leases.ts';
 import type { CliIo } from './cli-io.ts';
-import { openBench, stateHomeFrom } from './compose.ts';
+import { stateHomeFrom } from './compose.ts';
 
 export type PowerAction = 'on' | 'off' | 'cycle';
 
@@ -39,25 +39,19 @@ export async function powerCommand(action: PowerAction, target: string, options:
   const board = boardForTarget(bench, target);
   const abort = new AbortController();
   void io.interrupted.then((signal) => abort.abort(new HilError('ABORTED', `power ${action} interrupted by ${signal}`)));
-  const lease = await leaseBoards(bench, [board.id], describeCommand(['power', action, target]), options, { io, logger, abort });
+  const leased = await openLeasedBench(bench, [board.id], ['power', action, target], options, { io, logger, abort });
   try {
-    const session = await openBench(bench, { logger, boardIds: [board.id], othersUsing: othersUsingBench(bench, io) });
-    try {
-      if (session.usb === undefined) throw new HilError('USB_UNAVAILABLE', `bench "${bench.name}" has no USB view here: hub port power cannot be switched`);
-      const snapshot = await session.usb.discovery.list();
-      if (snapshot.problem !== undefined) throw new HilError('USB_UNAVAILABLE', snapshot.problem);
-      const power = await session.usb.portPower(board.portPath);
-      if (action !== 'on') await power.setPower(false);
-      if (action === 'cycle') await sleep(systemClock, options.offMs, abort.signal);
-      if (action !== 'off') await power.setPower(true);
-      io.stdout.write(`${board.id}: hub ${power.hubPath} port ${power.port} ${action === 'cycle' ? `power-cycled (off ${options.offMs} ms)` : `powered ${action}`}\n`);
-      return 0;
-    } finally {
-      await lease.release();
-      await session.close();
-    }
-  } catch (err: unknown) {
-    await lease.release();
-    throw err;
+    const usb = leased.session.usb;
+    if (usb === undefined) throw new HilError('USB_UNAVAILABLE', `bench "${bench.name}" has no USB view here: hub port power cannot be switched`);
+    const snapshot = await usb.discovery.list();
+    if (snapshot.problem !== undefined) throw new HilError('USB_UNAVAILABLE', snapshot.problem);
+    const power = await usb.portPower(board.portPath);
+    if (action !== 'on') await power.setPower(false);
+    if (action === 'cycle') await sleep(systemClock, options.offMs, abort.signal);
+    if (action !== 'off') await power.setPower(true);
+    io.stdout.write(`${board.id}: hub ${power.hubPath} port ${power.port} ${action === 'cycle' ? `power-cycled (off ${options.offMs} ms)` : `powered ${action}`}\n`);
+    return 0;
+  } finally {
+    await leased.close();
   }
 }

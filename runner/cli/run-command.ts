@@ -20,8 +20,8 @@ import { EsptoolFlasher } from '../flash/esptool-flasher.ts';
 import { FirmwarePreparation } from '../flash/firmware-preparation.ts';
 import { planFirmwareForBoards } from './firmware-for-boards.ts';
 import { describeError } from './main.ts';
-import { endpointFor, openBench, stateHomeFrom } from './compose.ts';
-import { describeCommand, leaseBoards, othersUsingBench } from './bench-leases.ts';
+import { endpointFor, stateHomeFrom } from './compose.ts';
+import { openLeasedBench } from './bench-leases.ts';
 import type { CliIo } from './cli-io.ts';
 
 export interface RunOptions {
@@ -73,16 +73,10 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
 
   const abort = new AbortController();
   void io.interrupted.then((signal) => abort.abort(new HilError('ABORTED', `run interrupted by ${signal}`)));
-  const lease = await leaseBoards(bench, boards.map((b) => b.id), describeCommand(['run', ...options.suites]), options, { io, logger, abort });
-  io.stderr.write(`hil: opening bench "${bench.name}" (${boards.length} board${boards.length === 1 ? '' : 's'})\n`);
-  const session = await openBench(bench, {
-    logger, boardIds: boards.map((b) => b.id),
-    othersUsing: othersUsingBench(bench, io),
-    onWaitingForOthers: () => io.stderr.write('hil: keeping the virtual lab running while other runs use it\n'),
-  }).catch(async (err: unknown) => {
-    await lease.release();
-    throw err;
+  const leased = await openLeasedBench(bench, boards.map((b) => b.id), ['run', ...options.suites], options, {
+    io, logger, abort, announce: `hil: opening bench "${bench.name}" (${boards.length} board${boards.length === 1 ? '' : 's'})\n`,
   });
+  const session = leased.session;
   try {
     const preparation = firmware !== undefined
       ? new FirmwarePreparation({ plan: firmware.plan, ...(app ? { app } : {}), createFlasher: (boardLogger) => new EsptoolFlasher({ logger: boardLogger }) })
@@ -96,9 +90,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     io.stderr.write(`hil: ${describeError(err)}\n`);
     return exitCodeFor(err);
   } finally {
-    // Release first: the lab this run started (if any) waits for other runs' leases before closing.
-    await lease.release();
-    await session.close();
+    await leased.close();
   }
 }
 
