@@ -91,4 +91,14 @@ describe('hil run suites/enumeration on the virtual lab', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/"nope" is neither a board id nor a port path/);
   }, 120_000);
+
+  it('on a hub without per-port power switching the power-cycle test is skipped with the reason', async () => {
+    const ganged = join(work, 'ganged-bench.yaml');
+    writeFileSync(ganged, 'name: ganged-lab\nkind: virtual\nhubs: [ { id: h, portPath: "2-1", ports: 2, perPortPower: false } ]\n' +
+      'boards:\n  - { id: g1, chip: esp32, hub: h, hubPort: 1, flash: 4MB, usb: uart-bridge }\n');
+    const result = await runHil(['run', 'suites/enumeration', '--bench', ganged], { env, timeoutMs: 120_000 });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/every board enumerates after a hub port power cycle.*hub 2-1 reports ganged power switching/);
+    expect(result.stdout).toMatch(/1 skipped/);
+  }, 120_000);
 });
