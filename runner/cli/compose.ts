@@ -13,6 +13,7 @@ import { DiscoveryBenchUsb } from '../bench/discovery-bench-usb.ts';
 import { PhysicalDiscovery } from '../bench/physical-discovery.ts';
 import { HilError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { SysfsPortPower } from '../usb/sysfs-port-power.ts';
 
 export interface OpenBenchOptions {
   logger: Logger;
@@ -110,7 +111,8 @@ async function openPhysicalBench(bench: Bench, chosen: Bench['boards'], options:
       return endpointFor(board, device.serial.url);
     });
     // Kept even when the host sees no USB: its listing carries the reason, which USB steps report.
-    const usb = new DiscoveryBenchUsb(discovery);
+    // sysfs takes over a hub's ports where the usb package cannot address them (Linux ≥ 6.0).
+    const usb = new DiscoveryBenchUsb(discovery, { fallback: new SysfsPortPower(), logger: options.logger });
     return { name: bench.name, boards, usb, close: () => usb.close() };
   } catch (err: unknown) {
     await discovery.close();

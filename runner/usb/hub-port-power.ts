@@ -190,8 +190,10 @@ export class HubPortPower {
   }
 
   #requestFailed(name: string, port: number | undefined, why: string, cause?: unknown): HilError {
+    // A thrown transfer (not a stall) names its error class, so callers can tell "refused here" from "hub said no".
+    const extra = cause instanceof Error ? { request: name, transferError: cause.name } : { request: name };
     return new HilError('HUB_REQUEST_FAILED', `hub ${this.hubPath}: ${name} failed: ${why}`,
-      port === undefined ? { hubPath: this.hubPath, request: name } : this.#evidence(port, { request: name }),
+      port === undefined ? { hubPath: this.hubPath, ...extra } : this.#evidence(port, extra),
       cause === undefined ? undefined : { cause });
   }
 

@@ -57,7 +57,10 @@ export async function loadWebUsbSource(): Promise<HostUsbSource> {
 export function webUsbHubDevice(device: HostUsbDevice): UsbControlDevice {
   const explain = (setup: UsbControlSetup, err: unknown): never => {
     if (setup.recipient === 'other' && err instanceof Error && /invalid state/.test(err.message)) {
-      throw new Error(`${err.message} (the usb package sends hub-port requests only through a claimed interface, and the kernel hub driver owns the hub's interface)`, { cause: err });
+      const refused = new Error(`${err.message} (the usb package sends hub-port requests only through a claimed interface, and the kernel hub driver owns the hub's interface)`, { cause: err });
+      // WebUSB's name for "not allowed in this state": what DiscoveryBenchUsb recognises to switch to sysfs.
+      refused.name = 'InvalidStateError';
+      throw refused;
     }
     throw err;
   };
