@@ -2,6 +2,7 @@
  * Keeps two virtual labs from using the same flash files at once: a lock file holding the owner's pid,
  * taken atomically; a lock left by a process that no longer exists is taken over.
  */
+import { processExists } from '../runner/process-exists.ts';
 import { openSync, readFileSync, rmSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HilError } from '../runner/errors.ts';
@@ -24,7 +25,7 @@ export class StateDirLock {
       } catch (err: unknown) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
-        if (Number.isInteger(owner) && isAlive(owner)) {
+        if (Number.isInteger(owner) && processExists(owner)) {
           throw new HilError('SIM_START', `the virtual lab in ${dir} is already running in process ${owner} ` +
             '(stop that `hil sim`/`hil run`, or give this bench another virtual.stateDir)', { file: path });
         }
@@ -38,7 +39,7 @@ export class StateDirLock {
   static holder(dir: string): number | undefined {
     try {
       const owner = Number.parseInt(readFileSync(join(dir, 'lab.lock'), 'utf8'), 10);
-      return Number.isInteger(owner) && isAlive(owner) ? owner : undefined;
+      return Number.isInteger(owner) && processExists(owner) ? owner : undefined;
     } catch {
       return undefined;
     }
@@ -51,11 +52,3 @@ export class StateDirLock {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: unknown) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -4,6 +4,7 @@
  * expiry, a board is free when its holder ran on this host and its process is gone, so a run that
  * was killed frees its boards at once rather than after its TTL.
  */
+import { processExists } from '../process-exists.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../repl/clock.ts';
@@ -122,12 +123,3 @@ function ownRecord(latest: LatestGeneration | undefined, lease: Lease): LeaseRec
   return record !== undefined && record.leaseId === lease.leaseId && record.released !== true ? record : undefined;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: unknown) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

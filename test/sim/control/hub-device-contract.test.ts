@@ -11,7 +11,7 @@ import { PortFeature } from '../../../sim/usb/hub-protocol.ts';
 import { LabDiscovery } from '../../../sim/usb/lab-discovery.ts';
 import { SimUsbHub } from '../../../sim/usb/sim-usb-hub.ts';
 import { bytesOf, clearPortFeature, portStatus, send, setPortFeature } from '../usb/hub-requests.ts';
-import { CP2104, FakeClock, FakeUsbDevice } from '../usb/usb-fakes.ts';
+import { enumeratedHubWithBridgeBoard, type FakeClock, type FakeUsbDevice } from '../usb/usb-fakes.ts';
 
 interface Fixture {
   clock: FakeClock;
@@ -22,13 +22,8 @@ interface Fixture {
 }
 
 function hubWithBoard(): { clock: FakeClock; hub: SimUsbHub; board: FakeUsbDevice; local: LabDiscovery } {
-  const clock = new FakeClock();
-  const hub = new SimUsbHub({ portPath: '1-1', ports: 7, clock });
-  const board = new FakeUsbDevice(CP2104);
-  hub.attach(3, board, { url: 'rfc2217://127.0.0.1:1' });
-  hub.powerOnAllPorts();
-  clock.advance(220);
-  return { clock, hub, board, local: new LabDiscovery([hub]) };
+  const { discovery, ...rest } = enumeratedHubWithBridgeBoard();
+  return { ...rest, local: discovery };
 }
 
 const variants: Record<string, () => Promise<Fixture>> = {

@@ -5,10 +5,8 @@
 import { get, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabControlServer } from '../../../sim/control/lab-control-server.ts';
-import { LabDiscovery } from '../../../sim/usb/lab-discovery.ts';
 import { PortFeature } from '../../../sim/usb/hub-protocol.ts';
-import { SimUsbHub } from '../../../sim/usb/sim-usb-hub.ts';
-import { CP2104, FakeClock, FakeUsbDevice } from '../usb/usb-fakes.ts';
+import { enumeratedHubWithBridgeBoard } from '../usb/usb-fakes.ts';
 
 const POWER_OFF_PORT_3 = { direction: 'out', setup: { requestType: 'class', recipient: 'other', request: 1, value: PortFeature.PORT_POWER, index: 3 } };
 
@@ -19,13 +17,7 @@ afterEach(async () => {
 });
 
 async function serveHub(keepAliveMs?: number) {
-  const clock = new FakeClock();
-  const hub = new SimUsbHub({ portPath: '1-1', ports: 7, clock });
-  const board = new FakeUsbDevice(CP2104);
-  hub.attach(3, board, { url: 'rfc2217://127.0.0.1:1' });
-  hub.powerOnAllPorts();
-  clock.advance(220);
-  const discovery = new LabDiscovery([hub]);
+  const { clock, hub, board, discovery } = enumeratedHubWithBridgeBoard();
   server = await LabControlServer.listen(discovery, keepAliveMs === undefined ? {} : { keepAliveMs });
   return { clock, hub, board, discovery, url: server.url };
 }

@@ -1,4 +1,6 @@
 /** Test doubles for the simulated hub: a manual clock and a device that presents whatever it is told. */
+import { SimUsbHub } from '../../../sim/usb/sim-usb-hub.ts';
+import { LabDiscovery } from '../../../sim/usb/lab-discovery.ts';
 import type { BoardClock, TimerHandle } from '../../../sim/board/board-clock.ts';
 import type { UsbDeviceIdentity } from '../../../sim/board/usb-identity.ts';
 import type { UsbPortDevice, UsbSpeed } from '../../../sim/usb/usb-port-device.ts';
@@ -97,3 +99,17 @@ export class FakeUsbDevice implements UsbPortDevice {
 export const CDC: UsbDeviceIdentity = { vid: 0x303a, pid: 0x4001, manufacturer: 'Espressif Systems', product: 'Espressif Device', serialNumber: '7cdfa1000002' + '0000' };
 export const JTAG: UsbDeviceIdentity = { vid: 0x303a, pid: 0x1001, manufacturer: 'Espressif', product: 'USB JTAG/serial debug unit', serialNumber: '7C:DF:A1:00:00:02' };
 export const CP2104: UsbDeviceIdentity = { vid: 0x10c4, pid: 0xea60, manufacturer: 'Silicon Labs', product: 'CP2104 USB to UART Bridge Controller', serialNumber: '01A2B3C4' };
+
+/**
+ * A 7-port hub at 1-1 (fake clock) with a CP2104 board on port 3, powered and enumerated (the clock is
+ * moved past power-good and enumeration), plus the lab discovery over it.
+ */
+export function enumeratedHubWithBridgeBoard(): { clock: FakeClock; hub: SimUsbHub; board: FakeUsbDevice; discovery: LabDiscovery } {
+  const clock = new FakeClock();
+  const hub = new SimUsbHub({ portPath: '1-1', ports: 7, clock });
+  const board = new FakeUsbDevice(CP2104);
+  hub.attach(3, board, { url: 'rfc2217://127.0.0.1:1' });
+  hub.powerOnAllPorts();
+  clock.advance(220);
+  return { clock, hub, board, discovery: new LabDiscovery([hub]) };
+}
