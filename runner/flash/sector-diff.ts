@@ -1,15 +1,18 @@
 /**
  * Diff flashing: find which 4 KiB sectors of a region differ on the board by comparing MD5 digests
- * the board computes (SPI_FLASH_MD5, reference/esptool-protocol.md §4.8) with local ones, first per
- * 64 KiB block and then per sector inside changed blocks, and coalesce changed sectors into runs to
- * write. esptool has no such mode; it always rewrites whole files.
+ * the board computes (SPI_FLASH_MD5, reference/esptool-protocol.md §4.8) with local ones — the region
+ * split into 8 parts, each differing part split again, down to sectors — and coalesce changed sectors
+ * into runs to write. esptool has no such mode; it always rewrites whole files.
  */
 import { createHash } from 'node:crypto';
 
 /** Flash erase unit: the smallest range a write can change without rewriting neighbours. */
 export const SECTOR_BYTES = 0x1000;
-/** First-level comparison unit: one MD5 round trip covers 16 sectors. */
-export const BLOCK_BYTES = 0x10000;
+/**
+ * Parts a differing range is split into at each level. One changed sector in a 1.5 MB app costs
+ * 8 + 8 + 6 digests (one round trip each) instead of 23 block plus 16 sector digests.
+ */
+export const FANOUT = 8;
 
 /** A byte range relative to the start of a region. */
 export interface ByteRun {
@@ -61,7 +64,6 @@ export type BoardMd5 = (address: number, lengthBytes: number) => Promise<string>
 
 /** Options of {@link findChangedRuns}. */
 export interface FindChangedRunsOptions {
-  blockBytes?: number;
   sectorBytes?: number;
   signal?: AbortSignal;
 }
@@ -74,15 +76,16 @@ export interface ChangedRuns {
 }
 
 /**
- * Compares `data` (already word-padded) against flash at `regionOffset` block by block, then sector by
- * sector inside differing blocks, and returns the differing sectors as runs. The caller has already
- * learned that the region as a whole differs. `regionOffset` must be sector-aligned (RangeError).
+ * Compares `data` (already word-padded) against flash at `regionOffset` and returns the differing
+ * sectors as runs. The caller has already learned that the region as a whole differs. The region is
+ * split into {@link FANOUT} sector-aligned parts; each differing part is split again until single
+ * sectors are reached. When more than half of the first-level parts differ (a new build), those parts
+ * are written whole: refining them would cost more round trips than it saves. `regionOffset` must be
+ * sector-aligned (RangeError).
  */
 export async function findChangedRuns(data: Uint8Array, regionOffset: number, boardMd5: BoardMd5, options: FindChangedRunsOptions = {}): Promise<ChangedRuns> {
-  const blockBytes = options.blockBytes ?? BLOCK_BYTES;
   const sectorBytes = options.sectorBytes ?? SECTOR_BYTES;
   if (regionOffset % sectorBytes !== 0) throw new RangeError(`region offset 0x${regionOffset.toString(16)} is not sector-aligned`);
-  if (blockBytes % sectorBytes !== 0) throw new RangeError('block size must be a multiple of the sector size');
   let boardDigests = 0;
   const differs = async (start: number, length: number): Promise<boolean> => {
     options.signal?.throwIfAborted();
@@ -91,25 +94,28 @@ export async function findChangedRuns(data: Uint8Array, regionOffset: number, bo
     return remote !== md5Hex(data.subarray(start, start + length));
   };
   const changedSectors: number[] = [];
-  // Pass 1: one digest per block.
-  const changedBlocks: number[] = [];
-  for (let blockStart = 0; blockStart < data.length; blockStart += blockBytes) {
-    if (await differs(blockStart, Math.min(blockBytes, data.length - blockStart))) changedBlocks.push(blockStart);
-  }
-  // Pass 2, per sector inside changed blocks — only worth its round trips when few blocks changed;
-  // when most did (a new build), the changed blocks are written whole.
-  const totalBlocks = Math.ceil(data.length / blockBytes);
-  const refine = changedBlocks.length * 2 <= totalBlocks;
-  for (const blockStart of changedBlocks) {
-    const blockLength = Math.min(blockBytes, data.length - blockStart);
-    const firstSector = blockStart / sectorBytes;
-    const sectorsInBlock = Math.ceil(blockLength / sectorBytes);
-    for (let i = 0; i < sectorsInBlock; i++) {
-      const sectorStart = blockStart + i * sectorBytes;
-      // A block of one sector needs no second level.
-      const changed = !refine || sectorsInBlock === 1 || (await differs(sectorStart, Math.min(sectorBytes, data.length - sectorStart)));
-      if (changed) changedSectors.push(firstSector + i);
+  const markAll = (start: number, length: number): void => {
+    for (let at = start; at < start + length; at += sectorBytes) changedSectors.push(at / sectorBytes);
+  };
+  const refine = async (start: number, length: number, firstLevel: boolean): Promise<void> => {
+    if (length <= sectorBytes) {
+      markAll(start, length);
+      return;
     }
-  }
+    const partBytes = Math.ceil(Math.ceil(length / sectorBytes) / FANOUT) * sectorBytes;
+    const differing: [number, number][] = [];
+    let parts = 0;
+    for (let at = start; at < start + length; at += partBytes) {
+      parts++;
+      const partLength = Math.min(partBytes, start + length - at);
+      if (await differs(at, partLength)) differing.push([at, partLength]);
+    }
+    if (firstLevel && differing.length * 2 > parts) {
+      for (const [at, partLength] of differing) markAll(at, partLength);
+      return;
+    }
+    for (const [at, partLength] of differing) await refine(at, partLength, false);
+  };
+  await refine(0, data.length, true);
   return { runs: coalesceSectorRuns(changedSectors, data.length, sectorBytes), boardDigests };
 }

@@ -1,7 +1,7 @@
 /**
  * EN / GPIO0 strapping with a window, not edge sampling (reference esptool-protocol.md §8.3): after
- * EN rises, the chip boots into download mode if GPIO0 was low at any moment within the window,
- * otherwise from flash. A window is needed because esptool.py over RFC 2217 changes DTR and RTS in
+ * EN rises, the chip boots into download mode if GPIO0 was low at any moment within the window (at
+ * once, when it is seen low), otherwise from flash when the window has passed. A window is needed because esptool.py over RFC 2217 changes DTR and RTS in
  * separate, acknowledged requests ≥ 50 ms apart, so GPIO0 goes low only after EN was released.
  */
 import type { BoardClock, TimerHandle } from './board-clock.ts';
@@ -65,6 +65,8 @@ export class StrappingWindow {
       this.#release(pins.io0Low);
     } else if (!pins.enLow && pins.io0Low) {
       this.#sawIo0Low = true;
+      // GPIO0 low inside an open window decides the outcome: no need to wait for the window's end.
+      if (this.#timer !== null) this.#schedule(0);
     }
   }
 
@@ -101,9 +103,16 @@ export class StrappingWindow {
     this.#enLow = false;
     this.#generation++;
     this.#sawIo0Low = io0Low;
+    // Download mode is certain as soon as GPIO0 is seen low; a normal boot only once the window passed
+    // without it (the chip itself samples right after EN rises; the window is for clients whose line
+    // changes arrive one by one, ≥ 50 ms apart over RFC 2217).
+    this.#schedule(io0Low ? 0 : this.#windowMs);
+  }
+
+  #schedule(delayMs: number): void {
     const generation = this.#generation;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
-    this.#timer = this.#clock.setTimeout(() => this.#close(generation), this.#windowMs);
+    this.#timer = this.#clock.setTimeout(() => this.#close(generation), delayMs);
   }
 
   #close(generation: number): void {

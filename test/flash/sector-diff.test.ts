@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_BYTES, SECTOR_BYTES, coalesceSectorRuns, findChangedRuns, md5Hex, padToWord } from '../../runner/flash/sector-diff.ts';
+import { SECTOR_BYTES, coalesceSectorRuns, findChangedRuns, md5Hex, padToWord } from '../../runner/flash/sector-diff.ts';
 
 describe('coalesceSectorRuns', () => {
   it('joins adjacent sectors, keeps gaps, sorts and dedups', () => {
@@ -47,18 +47,19 @@ function pseudoRandom(length: number, seed: number): Uint8Array {
 
 describe('findChangedRuns', () => {
   const offset = 0x10000;
-  const local = pseudoRandom(0x50000 + 0x700, 1); // 5 blocks and a partial sector
+  const local = pseudoRandom(0x50000 + 0x700, 1); // 80 sectors and a partial one
 
-  it('finds one changed sector with block-then-sector digests', async () => {
+  it('finds one changed sector by splitting the region eightfold, level by level', async () => {
     const board = local.slice();
     board[0x23456] = (board[0x23456] ?? 0) ^ 0xff;
     const b = boardOf(board, offset);
     const { runs, boardDigests } = await findChangedRuns(local, offset, b.md5);
     expect(runs).toEqual([{ startBytes: 0x23000, lengthBytes: SECTOR_BYTES }]);
-    // 6 block digests (last block is the partial sector) + 16 sector digests inside block 2.
-    expect(boardDigests).toBe(6 + BLOCK_BYTES / SECTOR_BYTES);
+    // 81 sectors → 8 parts of 11 sectors; sectors 33–43 → 6 parts of 2; sectors 35–36 → 2 single sectors.
+    expect(boardDigests).toBe(8 + 6 + 2);
     expect(b.requests).toHaveLength(boardDigests);
-    expect(b.requests[0]).toEqual([offset, BLOCK_BYTES]);
+    expect(b.requests[0]).toEqual([offset, 11 * SECTOR_BYTES]);
+    expect(b.requests.slice(-2)).toEqual([[offset + 0x23000, SECTOR_BYTES], [offset + 0x24000, SECTOR_BYTES]]);
   });
 
   it('coalesces changes spanning a block boundary and finds the partial last sector', async () => {
@@ -73,19 +74,27 @@ describe('findChangedRuns', () => {
     ]);
   });
 
-  it('reports every sector of erased flash, without per-sector digests when most blocks changed', async () => {
+  it('reports every sector of erased flash from the first-level digests alone when most parts changed', async () => {
     const board = new Uint8Array(local.length).fill(0xff);
     const { runs, boardDigests } = await findChangedRuns(local, offset, boardOf(board, offset).md5);
     expect(runs).toEqual([{ startBytes: 0, lengthBytes: local.length }]);
-    expect(boardDigests).toBe(6); // block digests only: refining a mostly-new region costs more than it saves
+    expect(boardDigests).toBe(8); // refining a mostly-new region costs more round trips than it saves
   });
 
-  it('writes changed blocks whole when most blocks changed, but keeps unchanged blocks out', async () => {
+  it('writes first-level parts whole when more than half changed, and keeps unchanged parts out', async () => {
     const board = local.slice();
-    for (const at of [0x00010, 0x10010, 0x20010, 0x30010]) board[at] = (board[at] ?? 0) ^ 1; // 4 of 6 blocks
+    // Sectors 0, 16, 32, 48, 60: parts 0 (0–10), 1 (11–21), 2 (22–32), 4 (44–54), 5 (55–65) of 8.
+    for (const at of [0x00010, 0x10010, 0x20010, 0x30010, 0x3c010]) board[at] = (board[at] ?? 0) ^ 1;
     const { runs, boardDigests } = await findChangedRuns(local, offset, boardOf(board, offset).md5);
-    expect(runs).toEqual([{ startBytes: 0, lengthBytes: 0x40000 }]);
-    expect(boardDigests).toBe(6);
+    expect(runs).toEqual([{ startBytes: 0, lengthBytes: 33 * SECTOR_BYTES }, { startBytes: 44 * SECTOR_BYTES, lengthBytes: 22 * SECTOR_BYTES }]);
+    expect(boardDigests).toBe(8);
+  });
+
+  it('refines each differing part when at most half changed', async () => {
+    const board = local.slice();
+    for (const at of [0x00010, 0x10010, 0x20010, 0x30010]) board[at] = (board[at] ?? 0) ^ 1; // 4 of 8 parts
+    const { runs } = await findChangedRuns(local, offset, boardOf(board, offset).md5);
+    expect(runs).toEqual([0x00000, 0x10000, 0x20000, 0x30000].map((startBytes) => ({ startBytes, lengthBytes: SECTOR_BYTES })));
   });
 
   it('rejects an unaligned region and honours abort', async () => {
