@@ -29,16 +29,57 @@ const HARD_RESET_SEQUENCE = 'D0|R1|W100|R0';
 /** esptool-js `CHIP_NAME` → the rig's chip names (targets/esp32.ts, targets/esp32s3.ts). */
 const CHIP_BY_ESPTOOL_NAME: Readonly<Record<string, ChipName>> = { ESP32: 'esp32', 'ESP32-S3': 'esp32s3' };
 
-/** esptool-js's Transport with `trace()` sent to the logger instead of `console.log` (§13.17). */
-class LoggingTransport extends Transport {
+/**
+ * esptool-js's Transport, with `trace()` sent to the logger instead of `console.log` (§13.17), and a
+ * `read()` that waits for the link's bytes instead of polling: esptool-js checks its buffer every
+ * millisecond (`sleep(1)`, 1–2 ms in Node), which is most of a command's round trip at 921600 baud.
+ */
+class LinkTransport extends Transport {
   readonly #log: Logger;
-  constructor(device: SerialLinkWebSerialPort, log: Logger) {
+  readonly #waiters = new Set<() => void>();
+  readonly #stopData: () => void;
+
+  constructor(device: SerialLinkWebSerialPort, link: SerialLink, log: Logger) {
     // esptool-js types the device as Web Serial's SerialPort; the shim implements the members it uses (§11.2).
     super(device as unknown as ConstructorParameters<typeof Transport>[0], false);
     this.#log = log;
+    this.#stopData = link.onData(() => {
+      for (const wake of [...this.#waiters]) wake();
+    });
   }
+
   override trace(message: string): void {
     this.#log.trace({ esptool: message }, 'esptool-js trace');
+  }
+
+  override async read(timeout: number): Promise<Uint8Array> {
+    if (this.inWaiting() === 0) await this.#bytesArrive(timeout);
+    // Nothing within the timeout: esptool-js's own read then fails at once with its usual error.
+    return super.read(this.inWaiting() === 0 ? 0 : timeout);
+  }
+
+  /** Stops listening to the link. */
+  dispose(): void {
+    this.#stopData();
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Resolves once esptool-js's read loop has buffered bytes from the link, or after `timeoutMs`. */
+  async #bytesArrive(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inWaiting() === 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.#waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+        this.#waiters.add(done);
+      });
+      // The link's bytes reach esptool-js's buffer through its stream reader a few microtasks later.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 }
 
@@ -64,7 +105,7 @@ class EsptoolFlashLoader implements FlashLoader {
   readonly #link: SerialLink;
   readonly #log: Logger;
   readonly #device: SerialLinkWebSerialPort;
-  readonly #transport: LoggingTransport;
+  readonly #transport: LinkTransport;
   readonly #initialBaudRate: number;
   #loader: ESPLoader | null = null;
   #aborted = false;
@@ -75,7 +116,7 @@ class EsptoolFlashLoader implements FlashLoader {
     this.#log = log;
     this.#initialBaudRate = link.baudRate;
     this.#device = new SerialLinkWebSerialPort(link, usbId === undefined ? {} : { usbVendorId: usbId.vendorId, usbProductId: usbId.productId });
-    this.#transport = new LoggingTransport(this.#device, log);
+    this.#transport = new LinkTransport(this.#device, link, log);
   }
 
   async connect(baudRates: readonly number[]): Promise<LoaderConnection> {
@@ -215,6 +256,7 @@ class EsptoolFlashLoader implements FlashLoader {
     } catch (err: unknown) {
       this.#log.debug({ err }, 'esptool-js disconnect failed');
     }
+    this.#transport.dispose();
     await this.#device.close();
     await this.#restoreBaudRate().catch(() => undefined);
   }
