@@ -103,9 +103,8 @@ async function runSuite(suite: LoadedSuite, sets: BoardEndpoint[][], context: Su
   const connections = new Map<string, BoardConnection>();
   const connectErrors = new Map<string, unknown>();
   context.emit({ type: 'progress', message: `${suite.manifest.name}: connecting ${sets.flat().length} board(s)`, at: context.clock.now() });
-  const connect = suite.manifest.connect;
   await Promise.all(sets.flat().map(async (endpoint) => {
-    if (!connect) return;
+    if (!suite.manifest.connect) return;
     const unusable = context.unusable?.get(endpoint.boardId);
     if (unusable !== undefined) {
       connectErrors.set(endpoint.boardId, unusable);
@@ -164,13 +163,15 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
     const properties: Record<string, string> = {};
     try {
       let failure: { message: string; details: string } | undefined;
-      if (test.steps.every(isBenchStep)) {
+      // A test runs either bench steps (once for the set, from the host) or board steps (on each board).
+      const benchTest = test.steps.every(isBenchStep);
+      if (benchTest) {
         const result = await benchStepRunner.run(test.steps as BenchStep[], set);
         Object.assign(properties, result.properties);
         if (result.skipped !== undefined) { finish('skipped', result.skipped, undefined, properties); continue; }
         failure = result.failure;
       }
-      for (const board of test.steps.every(isBenchStep) ? [] : boards) {
+      for (const board of benchTest ? [] : boards) {
         if (!board) continue;
         const result = await stepRunner.run(test.steps as BoardStep[], board, context.signal);
         for (const [key, value] of Object.entries(result.properties)) properties[set.length > 1 ? `${board.endpoint.boardId}.${key}` : key] = value;
