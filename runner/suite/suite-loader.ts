@@ -3,9 +3,10 @@
  * manifest, and every board script it names that is missing, is reported at once (`SUITE_INVALID`).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { HilError } from '../errors.ts';
+import { loadMultitestFile, type MultitestFile } from '../multitest/multitest-file.ts';
 import { suiteManifestSchema, type Step, type SuiteManifest } from './suite-manifest.ts';
 
 /** A validated suite with its board scripts read into memory. */
@@ -17,13 +18,20 @@ export interface LoadedSuite {
   manifest: SuiteManifest;
   /** Board-side scripts by their path relative to the suite folder. */
   scripts: ReadonlyMap<string, string>;
+  /** Multitest files (with their `.exp`) by their path relative to the suite folder. */
+  multitests: ReadonlyMap<string, MultitestFile>;
 }
 
 /** The suites shipped with the rig, used when a relative suite path does not exist in the working directory. */
 export const BUILTIN_SUITES_DIR = resolve(dirname(new URL(import.meta.url).pathname), '..', '..', 'suites');
 
-/** Loads a suite from `ref` (a folder, or `suites/<name>` resolved against `cwd`, then the built-in suites). */
+/**
+ * Loads a suite from `ref`: a folder, or `suites/<name>` resolved against `cwd`, then the built-in suites
+ * — or a single multitest file (`path/test.py` with its `.exp` beside it), run as a suite of one test on
+ * as many boards as it has instances.
+ */
 export function loadSuite(ref: string, cwd: string = process.cwd()): LoadedSuite {
+  if (ref.endsWith('.py')) return multitestFileSuite(ref, cwd);
   const dir = locateSuite(ref, cwd);
   const manifestPath = join(dir, 'suite.yaml');
   const text = readFileSync(manifestPath, 'utf8');
@@ -40,8 +48,27 @@ export function loadSuite(ref: string, cwd: string = process.cwd()): LoadedSuite
     else problems.push(...parsed.error.issues.map((issue) => `${manifestPath}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`));
   }
   const scripts = new Map<string, string>();
+  const multitests = new Map<string, MultitestFile>();
   for (const [index, test] of (manifest?.tests ?? []).entries()) {
     for (const step of test.steps) {
+      if ('multitest' in step && !multitests.has(step.multitest)) {
+        const filePath = resolve(dir, step.multitest);
+        if (!filePath.startsWith(dir + '/')) {
+          problems.push(`${manifestPath}: tests.${index}: multitest ${step.multitest} is outside the suite folder`);
+          continue;
+        }
+        try {
+          const file = loadMultitestFile(filePath);
+          multitests.set(step.multitest, file);
+          const boards = manifest?.boards;
+          if (boards !== undefined && boards.placement !== 'whole-bench' && file.instanceCount > boards.count) {
+            problems.push(`${manifestPath}: tests.${index}: ${step.multitest} has ${file.instanceCount} instances but the suite's board sets have ${boards.count} board(s) (boards.count)`);
+          }
+        } catch (err: unknown) {
+          problems.push(`${manifestPath}: tests.${index}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        continue;
+      }
       const file = scriptOf(step);
       if (file === undefined || scripts.has(file)) continue;
       const scriptPath = resolve(dir, file);
@@ -53,7 +80,20 @@ export function loadSuite(ref: string, cwd: string = process.cwd()): LoadedSuite
   if (problems.length > 0 || manifest === undefined) {
     throw new HilError('SUITE_INVALID', `suite ${ref} has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`, { file: manifestPath, problems });
   }
-  return { dir, ref, manifest, scripts };
+  return { dir, ref, manifest, scripts, multitests };
+}
+
+/** A suite of one test: the multitest file at `ref`, on one set of as many boards as it has instances. */
+function multitestFileSuite(ref: string, cwd: string): LoadedSuite {
+  const file = loadMultitestFile(ref, cwd);
+  const name = basename(file.path);
+  const manifest = suiteManifestSchema.parse({
+    name: name.replace(/\.py$/, '').replace(/[^\w.-]/g, '_'),
+    description: `multitest ${file.path}`,
+    boards: { count: file.instanceCount, placement: 'one-set' },
+    tests: [{ name, steps: [{ multitest: name }] }],
+  });
+  return { dir: dirname(file.path), ref, manifest, scripts: new Map(), multitests: new Map([[name, file]]) };
 }
 
 function locateSuite(ref: string, cwd: string): string {

@@ -81,10 +81,25 @@ const usbIdentifyStep = z.object({
 
 export const benchStepSchema = z.union([usbPowerCycleStep, usbUniqueSerialsStep, usbIdentifyStep]);
 
-export const stepSchema = z.union([boardStepSchema, benchStepSchema], {
+/**
+ * Runs a MicroPython multi-instance test file (`tests/multi_*` format: `instanceN()` functions, a
+ * `.exp` beside it) on the first boards of the set, instance N on board N. Alone in its test case.
+ */
+const multitestStep = z.object({
+  multitest: z.string().regex(/^[\w./-]+\.py$/, 'must be a .py multitest file inside the suite folder'),
+  /** An instance that prints no line for this long gets TIMEOUT in its output, as upstream (10 s). */
+  instanceTimeoutMs: timeoutMs.default(10_000),
+}).strict();
+
+export const stepSchema = z.union([boardStepSchema, benchStepSchema, multitestStep], {
   error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} }, { file-roundtrip: { path } }, ' +
-    '{ check-firmware-version: {} }, { usb-power-cycle: {} }, { usb-unique-serials: {} } or { usb-identify: {} }',
+    '{ check-firmware-version: {} }, { usb-power-cycle: {} }, { usb-unique-serials: {} }, { usb-identify: {} } or { multitest: file.py }',
 });
+
+/** True for a `multitest` step. */
+export function isMultitestStep(step: Step): step is MultitestStep {
+  return 'multitest' in step;
+}
 
 /** True for steps that run once per board set from the host (`usb-*`). */
 export function isBenchStep(step: Step): step is BenchStep {
@@ -99,6 +114,9 @@ export const testCaseSchema = z.object({
   steps: z.array(stepSchema).min(1, 'a test needs at least one step'),
 }).strict().refine((test) => !Array.isArray(test.steps) || new Set(test.steps.map((step) => isBenchStep(step))).size <= 1, {
   message: 'a test runs either board steps or bench steps (usb-*), not both',
+  path: ['steps'],
+}).refine((test) => !Array.isArray(test.steps) || !test.steps.some((step) => isMultitestStep(step)) || test.steps.length === 1, {
+  message: 'a multitest step is the only step of its test',
   path: ['steps'],
 });
 
@@ -147,3 +165,4 @@ export type TestCase = SuiteManifest['tests'][number];
 export type Step = z.output<typeof stepSchema>;
 export type BoardStep = z.output<typeof boardStepSchema>;
 export type BenchStep = z.output<typeof benchStepSchema>;
+export type MultitestStep = z.output<typeof multitestStep>;

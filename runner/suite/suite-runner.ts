@@ -16,7 +16,9 @@ import type { LoadedSuite } from './suite-loader.ts';
 import { StepRunner } from './step-runner.ts';
 import { BenchStepRunner } from './bench-step-runner.ts';
 import { recoverBoard } from './recovery-ladder.ts';
-import { isBenchStep, type BenchStep, type BoardStep } from './suite-manifest.ts';
+import { isBenchStep, isMultitestStep, type BenchStep, type BoardStep, type MultitestStep } from './suite-manifest.ts';
+import { runMultitest } from '../multitest/multitest-engine.ts';
+import { testFinishedFields } from '../multitest/multitest-result.ts';
 
 export interface RunSuitesRequest {
   suites: readonly LoadedSuite[];
@@ -161,6 +163,16 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
     }
     if (brokenReason !== undefined) { finish('error', brokenReason, brokenDetails); continue; }
     const properties: Record<string, string> = {};
+    const multitest = test.steps.find(isMultitestStep);
+    if (multitest !== undefined) {
+      const outcome = await runMultitestStep(suite, multitest, boards, context);
+      finish(outcome.outcome, outcome.message, outcome.details, outcome.properties);
+      if (outcome.infrastructure) {
+        brokenReason = await recover(boards, outcome.message, context);
+        brokenDetails = undefined;
+      }
+      continue;
+    }
     try {
       let failure: { message: string; details: string } | undefined;
       // A test runs either bench steps (once for the set, from the host) or board steps (on each board).
@@ -195,6 +207,19 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
     console: Object.fromEntries(set.map((endpoint, i) =>
       [endpoint.boardId, boards[i]?.consoleText() ?? consoleFromError(connectErrors.get(endpoint.boardId))])),
   });
+}
+
+/** Runs a multitest file on the first boards of the set; its verdict becomes the test's outcome. */
+async function runMultitestStep(suite: LoadedSuite, step: MultitestStep, boards: (BoardConnection | undefined)[], context: SuiteContext):
+  Promise<ReturnType<typeof testFinishedFields> & { infrastructure: boolean }> {
+  const file = suite.multitests.get(step.multitest);
+  if (file === undefined) throw new HilError('SUITE_INVALID', `suite ${suite.ref}: multitest ${step.multitest} was not loaded`);
+  const connected = boards.slice(0, file.instanceCount).filter((board): board is BoardConnection => board !== undefined);
+  const result = await runMultitest(file, connected, {
+    logger: context.logger, clock: context.clock, instanceTimeoutMs: step.instanceTimeoutMs,
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+  return { ...testFinishedFields(result), infrastructure: result.verdict === 'error' && result.error?.kind === 'infrastructure' };
 }
 
 /**
