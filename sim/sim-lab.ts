@@ -18,6 +18,8 @@ import type { MicroPythonHost } from './micropython/micropython-host.ts';
 import { WasmMicroPythonHost } from './micropython/wasm-micropython-host.ts';
 import { Rfc2217Server } from './rfc2217/rfc2217-server.ts';
 import { EspRomLoader } from './rom/esp-rom-loader.ts';
+import { LabRadioPort } from './radio/lab-radio-port.ts';
+import { RadioMedium } from './radio/radio-medium.ts';
 import { StateDirLock } from './state-dir-lock.ts';
 import { LabDiscovery } from './usb/lab-discovery.ts';
 import { createLabHubs, planLabHubs, type LabHubSpec } from './usb/lab-hubs.ts';
@@ -89,6 +91,8 @@ export class SimLab {
     private readonly flashes: readonly FlashStore[],
     private readonly lock: StateDirLock | undefined,
     private readonly control: LabControlServer,
+    /** The 2.4 GHz medium the boards' ESP-NOW radios share (placements, link settings, fault switches). */
+    readonly radio: RadioMedium,
   ) {}
 
   /**
@@ -115,11 +119,17 @@ export class SimLab {
     const boards: SimLabBoard[] = [];
     const hubs: SimUsbHub[] = [];
     let control: LabControlServer | undefined;
+    let radio: RadioMedium | undefined;
     try {
       hubs.push(...createLabHubs(hubPlan, { speedFactor: options.speedFactor, numbering: new UsbHostNumbering(), logger: options.logger }));
       if (options.stateDir !== undefined) mkdirSync(options.stateDir, { recursive: true });
       const stockImages = new Map<string, ReturnType<typeof buildFirmware>>();
       const romLoader = new EspRomLoader();
+      radio = new RadioMedium({
+        // Unpaced labs (speed factor 0) deliver frames without air time, like their serial bytes.
+        timeModel: options.speedFactor === 0 ? 'instant' : 'air-time',
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
       for (const [index, spec] of options.boards.entries()) {
         const flash = options.stateDir === undefined
           ? FlashStore.inMemory(spec.flashSizeBytes)
@@ -141,6 +151,7 @@ export class SimLab {
           flash,
           createHost: options.createHost ?? ((hostOptions) => new WasmMicroPythonHost(hostOptions)),
           romLoader,
+          radio: new LabRadioPort(radio, spec.id, macBytes(spec.mac)),
           speedFactor: options.speedFactor === 0 ? Infinity : options.speedFactor,
           ...(options.logger ? { logger: options.logger } : {}),
         });
@@ -159,10 +170,11 @@ export class SimLab {
       // Always served (not only with a state folder): one idle loopback listener, and every lab has the same surface.
       control = await LabControlServer.listen(discovery, options.logger ? { logger: options.logger } : {});
       if (options.stateDir !== undefined) writeRunningLab(options.stateDir, boards, control.url);
-      return new SimLab(boards, hubs, discovery, servers, flashes, lock, control);
+      return new SimLab(boards, hubs, discovery, servers, flashes, lock, control, radio);
     } catch (err: unknown) {
       await control?.close();
       await stopAll(hubs, boards, servers, flashes, lock);
+      radio?.close();
       if (err instanceof HilError) throw err;
       throw new HilError('SIM_START', `the virtual lab could not start: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
     }
@@ -175,6 +187,7 @@ export class SimLab {
     await this.control.close();
     await this.discovery.close();
     await stopAll([...this.hubs], [...this.boards], [...this.servers], [...this.flashes], this.lock);
+    this.radio.close();
   }
 
   /**

@@ -7,6 +7,7 @@
  * `booting` (MicroPython starting) → `app-running`; an unbootable flash gives `boot-loop`, which
  * reboots every `bootLoopIntervalMs` until reset or power-off.
  */
+import type { BoardRadioPort } from '../micropython/board-radio-port.ts';
 import type { Logger } from 'pino';
 import type { ChipName } from '../../runner/firmware/esp-chips.ts';
 import type { FirmwareIdentity, MicroPythonHost, MicroPythonHostOptions, ResetCause } from '../micropython/micropython-host.ts';
@@ -55,6 +56,8 @@ export interface SimBoardOptions {
   createHost(options: BoardHostOptions): MicroPythonHost;
   /** Download-mode personality; default ignores all input. */
   romLoader?: RomLoader;
+  /** The board's radio on the lab's 2.4 GHz medium, handed to each interpreter it starts; default none. */
+  radio?: BoardRadioPort;
   clock?: BoardClock;
   /** Default {@link DEFAULT_STRAPPING_WINDOW_MS}. */
   strappingWindowMs?: number;
@@ -95,6 +98,7 @@ export class SimBoard {
   readonly #clock: BoardClock;
   readonly #createHost: (options: BoardHostOptions) => MicroPythonHost;
   readonly #romLoader: RomLoader;
+  readonly #radio: BoardRadioPort | undefined;
   readonly #bootLoopIntervalMs: number;
   readonly #logger: Logger | undefined;
   readonly #strapping: StrappingWindow;
@@ -130,6 +134,7 @@ export class SimBoard {
     this.#clock = options.clock ?? systemClock;
     this.#createHost = options.createHost;
     this.#romLoader = options.romLoader ?? silentRomLoader;
+    this.#radio = options.radio;
     this.#bootLoopIntervalMs = options.bootLoopIntervalMs ?? 1000;
     this.#logger = options.logger?.child({ boardId: options.id });
     const onListenerError = (err: unknown) => this.#logger?.error({ err }, 'board listener threw');
@@ -353,6 +358,7 @@ export class SimBoard {
         firmware: { ...plan.firmware },
         filesystem: new FlashFilesystemStore(this.flash, fsPartition?.offset ?? 0, fsPartition?.sizeBytes ?? 0),
         quirks: plan.quirks,
+        ...(this.#radio ? { radio: this.#radio } : {}),
       });
       this.#host = host;
       this.#hostUnsubscribes = [

@@ -1,9 +1,10 @@
 /**
- * The simulated board's Python modules (`board-modules/*.py`): `machine`, `esp`, the wrappers that
- * replace the WebAssembly build's `time`, `gc`, `os` and `sys`, and the boot helpers. They are kept
- * as readable Python files and read from disk when a worker starts.
+ * The simulated board's Python modules (`board-modules/*.py`): `machine`, `esp`, `network`,
+ * `espnow`, the wrappers that replace the WebAssembly build's `time`, `gc`, `os` and `sys`, and the
+ * boot helpers. They are kept as readable Python files and read from disk when a worker starts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { versionTuple } from './board-runtime.ts';
 
 const MODULE_DIR = new URL('./board-modules/', import.meta.url);
 
@@ -14,4 +15,15 @@ export function readBoardModuleSources(): Map<string, string> {
     if (name.endsWith('.py')) sources.set(name, readFileSync(new URL(name, MODULE_DIR), 'utf8'));
   }
   return sources;
+}
+
+/**
+ * Board modules that only some firmware versions have, in import order; a module not listed for
+ * the version is absent on the board (`ImportError`), as on hardware: `network` on every version,
+ * `espnow` (with its native part `_espnow`) from v1.20 (micropython-host-protocols.md §7).
+ */
+export function firmwareModuleNames(version: string): string[] {
+  const [major, minor] = versionTuple(version);
+  const hasEspNow = major > 1 || (major === 1 && minor >= 20);
+  return hasEspNow ? ['network', '_espnow', 'espnow'] : ['network'];
 }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BoardHardware, FirmwareIdentity, ResetCause } from './micropython-host.ts';
 import type { InputRing } from './input-ring.ts';
+import { createRadioModule, type BoardRadio } from './radio-board-module.ts';
 
 /** `machine.reset_cause()` values (ports/esp32/modmachine.h). */
 export const RESET_CAUSE_CODES: Readonly<Record<ResetCause, number>> = {
@@ -34,6 +35,8 @@ export function boardHeapBytes(hardware: BoardHardware): number {
 /** Board state that survives soft resets (hardware registers, not VM state). */
 export interface BoardRuntimeState {
   cpuFreqHz: number;
+  /** Wi-Fi state and the ESP-NOW endpoint (the worker deinitialises ESP-NOW at each soft reset). */
+  radio: BoardRadio;
 }
 
 /** What {@link createBoardRuntimeModule} needs. */
@@ -59,11 +62,15 @@ export function versionTuple(version: string): [number, number, number, string] 
 /**
  * Blocks the worker for `ms` or until the host thread raises a keyboard interrupt, whichever comes
  * first; returns true when interrupted. Zero CPU while waiting (Atomics.wait on the input doorbell).
+ * `wakeEarly` (checked at the start and after every wake-up) ends the sleep early, also returning
+ * true, when it reports that it scheduled Python callbacks: the caller's Python loop then passes a VM
+ * check point, where they run, and sleeps on for the time left — as `mp_hal_delay_ms` runs pending
+ * callbacks during a sleep on the board.
  */
-export function sleepInterruptibly(ring: InputRing, ms: number): boolean {
+export function sleepInterruptibly(ring: InputRing, ms: number, wakeEarly: () => boolean = () => false): boolean {
   const deadline = performance.now() + Math.max(0, Number.isFinite(ms) ? ms : 0);
   for (;;) {
-    if (ring.takeInterrupt()) return true;
+    if (ring.takeInterrupt() || wakeEarly()) return true;
     const remaining = deadline - performance.now();
     if (remaining <= 0) return false;
     const bell = ring.doorbell();
@@ -76,20 +83,26 @@ export function sleepInterruptibly(ring: InputRing, ms: number): boolean {
 export const WaitOutcome = { timeout: 0, event: 1, interrupted: 2 } as const;
 
 /**
- * Blocks the worker until something arrives on the board's input (serial bytes), the host thread
- * raises a keyboard interrupt, or `ms` passes. Zero CPU while waiting.
+ * Blocks the worker until something arrives on the board's input (serial bytes, or anything else
+ * that rings its doorbell such as a radio frame), the host thread raises a keyboard interrupt, or
+ * `ms` passes. Zero CPU while waiting. `wakeEarly` as for {@link sleepInterruptibly} (an early wake
+ * reports an event; the caller re-checks what it waits for).
  */
-export function waitForEvent(ring: InputRing, ms: number): number {
+export function waitForEvent(ring: InputRing, ms: number, wakeEarly: () => boolean = () => false): number {
   if (ring.takeInterrupt()) return WaitOutcome.interrupted;
+  if (wakeEarly()) return WaitOutcome.event;
   const bell = ring.doorbell();
   if (ring.available() === 0 && Number.isFinite(ms) && ms > 0) ring.waitDoorbell(bell, ms);
   if (ring.takeInterrupt()) return WaitOutcome.interrupted;
+  wakeEarly();
   return ring.doorbell() !== bell || ring.available() > 0 ? WaitOutcome.event : WaitOutcome.timeout;
 }
 
 /** The object registered as Python module `_board_hw`. */
 export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string, unknown> {
   const { hardware, firmware, state } = deps;
+  // ESP-NOW receive callbacks are scheduled at the safe points of sleeps and waits.
+  const radioIrq = (): boolean => state.radio.espnow.dispatchIrq();
   const [major, minor, micro, prerelease] = versionTuple(firmware.version);
   return {
     version: firmware.version,
@@ -121,12 +134,13 @@ export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string,
     random_hex: (n: number) => randomBytes(Math.max(0, Math.floor(n))).toString('hex'),
     sleep_ms: (ms: number) => {
       deps.beforeBlock();
-      return sleepInterruptibly(deps.ring, ms);
+      return sleepInterruptibly(deps.ring, ms, radioIrq);
     },
     wait_event: (ms: number) => {
       deps.beforeBlock();
-      return waitForEvent(deps.ring, ms);
+      return waitForEvent(deps.ring, ms, radioIrq);
     },
+    radio: createRadioModule(state.radio, deps.beforeBlock),
     request_reset: (kind: string) => deps.requestReset(kind === 'bootloader' ? 'bootloader' : 'hard'),
   };
 }

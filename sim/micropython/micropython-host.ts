@@ -1,8 +1,9 @@
 /**
  * Contract between a simulated board and the MicroPython interpreter it runs. The board owns power,
  * reset and flash; the host owns the interpreter (one WebAssembly instance in a worker thread), the
- * REPL front-end and the board modules (`machine`, `esp`, ...).
+ * REPL front-end and the board modules (`machine`, `esp`, `network`, `espnow`, ...).
  */
+import type { BoardRadioPort } from './board-radio-port.ts';
 
 /** What the flashed firmware says about itself (read from the image by the board's boot code). */
 export interface FirmwareIdentity {
@@ -52,6 +53,11 @@ export interface MicroPythonHostOptions {
   hardware: BoardHardware;
   firmware: FirmwareIdentity;
   filesystem: BoardFilesystemStore;
+  /**
+   * The board's connection to the shared 2.4 GHz medium, used by `network.WLAN` and `espnow`.
+   * Absent: the radio transmits into the void (unicast sends are never acknowledged, nothing is received).
+   */
+  radio?: BoardRadioPort;
 }
 
 /** A running (or stopped) MicroPython interpreter behind a board's serial port. */

@@ -5,12 +5,15 @@
  * terminates the worker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readBoardModuleSources } from './board-modules.ts';
+import { firmwareModuleNames, readBoardModuleSources } from './board-modules.ts';
 import { DEFAULT_CPU_FREQ_HZ } from './board-runtime.ts';
 import { DEFAULT_BOOT_PY } from './board-filesystem.ts';
 import { ConsoleOutput } from './console-output.ts';
 import { decodeFsImage, type FsImageEntry } from './fs-image.ts';
 import { InputRing } from './input-ring.ts';
+import { EspNowEndpoint } from './radio-espnow-endpoint.ts';
+import { RadioMailbox } from './radio-mailbox.ts';
+import { WifiState } from './radio-wifi-state.ts';
 import { runSession, type SessionContext, type SessionStart } from './interpreter-session.ts';
 import { WasmInterpreterLoader } from './wasm-interpreter.ts';
 import type { WorkerInit, WorkerMessage } from './worker-protocol.ts';
@@ -36,22 +39,30 @@ async function main(): Promise<void> {
   const output = new ConsoleOutput({
     sink: (chunk) => post({ type: 'output', chunk }, [chunk.buffer]),
   });
+  const ring = InputRing.attach(init.ringBuffer);
+  const radio = {
+    wifi: new WifiState(init.hardware.mac, (message) => post(message)),
+    espnow: new EspNowEndpoint({ input: ring, mailbox: RadioMailbox.attach(init.radioMailboxBuffer), post: (message) => post(message) }),
+  };
   const context: SessionContext = {
     loader: new WasmInterpreterLoader(),
-    ring: InputRing.attach(init.ringBuffer),
+    ring,
     output,
     hardware: init.hardware,
     firmware: init.firmware,
     fsCapacityBytes: init.fsCapacityBytes,
-    state: { cpuFreqHz: DEFAULT_CPU_FREQ_HZ },
+    state: { cpuFreqHz: DEFAULT_CPU_FREQ_HZ, radio },
     moduleSources: sources,
-    extraModuleNames: Object.keys(init.extraModules),
+    // The firmware's own optional modules (by version) first, then the simulator's extras.
+    extraModuleNames: [...firmwareModuleNames(init.firmware.version), ...Object.keys(init.extraModules)],
     post,
   };
   const filesystem = initialFilesystem(init.fsImage);
   let start: SessionStart = { cause: init.cause, mode: 'friendly', entries: filesystem.entries, freshFilesystem: filesystem.fresh };
   for (;;) {
     const end = await runSession(context, start);
+    // ports/esp32/main.c: ESP-NOW is deinitialised before the notice; Wi-Fi stays as it is (§2.3).
+    radio.espnow.resetForSoftReboot();
     output.fromVmText('MPY: soft reboot\n');
     start = { cause: 'soft', mode: end.mode, entries: end.entries, freshFilesystem: false };
   }

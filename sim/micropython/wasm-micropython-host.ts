@@ -8,6 +8,8 @@
  *   ({@link KeyboardInterruptLine}), which turns the armed interrupt character into a
  *   `KeyboardInterrupt` inside the running VM — busy loops included;
  * - output, filesystem images and reset requests come back as worker messages;
+ * - the radio: the worker's Wi-Fi / ESP-NOW messages go to the board's `BoardRadioPort` and the
+ *   medium's answers come back through shared memory ({@link RadioHostBridge});
  * - an idle board waits in `Atomics.wait` (worker) and on message events (here): no CPU, no timers.
  *
  * {@link stop} terminates the worker, so it works even when Python is stuck in a loop.
@@ -18,6 +20,8 @@ import { ListenerSet } from '../board/listener-set.ts';
 import { InputRing } from './input-ring.ts';
 import { KeyboardInterruptLine } from './keyboard-interrupt-line.ts';
 import type { MicroPythonHost, MicroPythonHostOptions, ResetCause } from './micropython-host.ts';
+import { RadioHostBridge } from './radio-host-bridge.ts';
+import { isRadioWorkerMessage } from './radio-messages.ts';
 import type { WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 /** Options of {@link WasmMicroPythonHost}: the contract's plus simulator extras. */
@@ -36,7 +40,7 @@ export interface WasmMicroPythonHostOptions extends MicroPythonHostOptions {
 
 type Lifecycle =
   | { state: 'stopped' }
-  | { state: 'running'; worker: Worker; ring: InputRing; exited: Promise<void> };
+  | { state: 'running'; worker: Worker; ring: InputRing; radio: RadioHostBridge; exited: Promise<void> };
 
 interface PendingStart {
   resolve(): void;
@@ -69,6 +73,7 @@ export class WasmMicroPythonHost implements MicroPythonHost {
   async start(cause: ResetCause): Promise<void> {
     await this.stop();
     const ring = InputRing.create();
+    const radio = new RadioHostBridge(this.#options.radio, () => ring.ringDoorbell());
     const init: WorkerInit = {
       boardId: this.#options.boardId,
       hardware: { ...this.#options.hardware, mac: this.#options.hardware.mac.slice() },
@@ -77,11 +82,12 @@ export class WasmMicroPythonHost implements MicroPythonHost {
       fsImage: this.#options.filesystem.read(),
       fsCapacityBytes: this.#options.filesystem.capacityBytes,
       ringBuffer: ring.buffer,
+      radioMailboxBuffer: radio.mailbox.buffer,
       extraModules: { ...this.#options.extraModules },
     };
     const worker = new Worker(workerEntry(), { workerData: init });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    this.#lifecycle = { state: 'running', worker, ring, exited };
+    this.#lifecycle = { state: 'running', worker, ring, radio, exited };
     this.#backlog = [];
     const started = new Promise<void>((resolve, reject) => {
       this.#pendingStart = { resolve, reject, graceTimer: null };
@@ -138,6 +144,7 @@ export class WasmMicroPythonHost implements MicroPythonHost {
     this.#lifecycle = { state: 'stopped' };
     this.#interruptLine = null;
     this.#backlog = [];
+    lifecycle.radio.dispose();
     this.#settleStart(null);
     await lifecycle.worker.terminate();
     await lifecycle.exited;
@@ -174,7 +181,12 @@ export class WasmMicroPythonHost implements MicroPythonHost {
   }
 
   #onMessage(worker: Worker, message: WorkerMessage): void {
-    if (!this.#isCurrent(worker)) return;
+    const lifecycle = this.#lifecycle;
+    if (lifecycle.state !== 'running' || lifecycle.worker !== worker) return;
+    if (isRadioWorkerMessage(message)) {
+      lifecycle.radio.handle(message);
+      return;
+    }
     switch (message.type) {
       case 'output':
         this.#outputListeners.emit(message.chunk);
@@ -214,8 +226,10 @@ export class WasmMicroPythonHost implements MicroPythonHost {
   }
 
   #onFailure(worker: Worker, err: Error): void {
-    if (!this.#isCurrent(worker)) return;
+    const lifecycle = this.#lifecycle;
+    if (lifecycle.state !== 'running' || lifecycle.worker !== worker) return;
     const starting = this.#pendingStart !== null;
+    lifecycle.radio.dispose();
     this.#lifecycle = { state: 'stopped' };
     this.#interruptLine = null;
     void worker.terminate();

@@ -4,6 +4,7 @@
  * message, so it reaches a worker that is busy running Python.
  */
 import type { BoardHardware, FirmwareIdentity, ResetCause } from './micropython-host.ts';
+import type { RadioWorkerMessage } from './radio-messages.ts';
 import type { InterruptFunctionBodies } from './wasm-interpreter.ts';
 
 /** `workerData` of the interpreter worker. */
@@ -18,6 +19,8 @@ export interface WorkerInit {
   fsCapacityBytes: number;
   /** The `InputRing` buffer. */
   ringBuffer: SharedArrayBuffer;
+  /** The `RadioMailbox` buffer (ESP-NOW send/receive counters the host thread keeps). */
+  radioMailboxBuffer: SharedArrayBuffer;
   /** Additional Python modules (name → source), installed after the board modules. */
   extraModules: Record<string, string>;
 }
@@ -37,4 +40,6 @@ export type WorkerMessage =
   /** `machine.reset()` / `machine.bootloader()`: the worker is parked until stopped. */
   | { type: 'reset-request'; kind: 'hard' | 'bootloader' }
   /** The worker cannot go on (the VM failed to load, an internal error). */
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; message: string }
+  /** Wi-Fi / ESP-NOW traffic for the radio medium (see `radio-messages.ts`). */
+  | RadioWorkerMessage;

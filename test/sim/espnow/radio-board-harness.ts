@@ -1,0 +1,107 @@
+/**
+ * A {@link WasmMicroPythonHost} wired to a radio port, with a console reader for the raw REPL
+ * (deadlines on waits only, never assertions on how long anything took).
+ */
+import type { BoardRadioPort } from '../../../sim/micropython/board-radio-port.ts';
+import type { BoardHardware, FirmwareIdentity } from '../../../sim/micropython/micropython-host.ts';
+import { WasmMicroPythonHost } from '../../../sim/micropython/wasm-micropython-host.ts';
+import { FIRMWARE, MemoryFilesystemStore } from '../micropython/host-harness.ts';
+
+const EXPECT_TIMEOUT_MS = 10_000;
+
+/** Options of {@link RadioBoard.boot}. */
+export interface RadioBoardOptions {
+  mac: Uint8Array;
+  radio?: BoardRadioPort;
+  firmware?: FirmwareIdentity;
+  chip?: BoardHardware['chip'];
+}
+
+/** A running board in the raw REPL. */
+export class RadioBoard {
+  readonly host: WasmMicroPythonHost;
+  #received = '';
+  #waiters: (() => void)[] = [];
+
+  private constructor(host: WasmMicroPythonHost) {
+    this.host = host;
+    host.onOutput((chunk) => {
+      this.#received += Buffer.from(chunk).toString('latin1');
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  /** Starts a board and enters its raw REPL. */
+  static async boot(options: RadioBoardOptions): Promise<RadioBoard> {
+    const host = new WasmMicroPythonHost({
+      boardId: `radio-${Buffer.from(options.mac).toString('hex')}`,
+      hardware: { chip: options.chip ?? 'esp32s3', mac: options.mac, flashSizeBytes: 4 * 1024 * 1024, psramBytes: 0 },
+      firmware: options.firmware ?? FIRMWARE,
+      filesystem: new MemoryFilesystemStore(256 * 1024),
+      ...(options.radio === undefined ? {} : { radio: options.radio }),
+    });
+    const board = new RadioBoard(host);
+    await host.start('power-on');
+    await board.readUntil('>>> ');
+    board.send('\r\x01');
+    await board.readUntil('raw REPL; CTRL-B to exit\r\n>');
+    return board;
+  }
+
+  send(text: string): void {
+    this.host.input(Buffer.from(text, 'latin1'));
+  }
+
+  /** Waits until the console showed `pattern`; returns and consumes everything up to it. */
+  async readUntil(pattern: string, timeoutMs = EXPECT_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = this.#received.indexOf(pattern);
+      if (at >= 0) {
+        const text = this.#received.slice(0, at + pattern.length);
+        this.#received = this.#received.slice(at + pattern.length);
+        return text;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`timed out waiting for ${JSON.stringify(pattern)}; received ${JSON.stringify(this.#received)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Starts executing code in the raw REPL without waiting for it to finish. */
+  async begin(code: string): Promise<void> {
+    this.send(`${code}\x04`);
+    await this.readUntil('OK');
+  }
+
+  /** Waits for the code started by {@link begin} to finish: its stdout and stderr. */
+  async finish(): Promise<{ stdout: string; stderr: string }> {
+    const stdout = (await this.readUntil('\x04')).slice(0, -1);
+    const stderr = (await this.readUntil('\x04')).slice(0, -1);
+    await this.readUntil('>');
+    return { stdout, stderr };
+  }
+
+  /** Runs code; returns stdout and stderr. */
+  async exec(code: string): Promise<{ stdout: string; stderr: string }> {
+    await this.begin(code);
+    return this.finish();
+  }
+
+  /** Runs code that must not raise; returns stdout. */
+  async run(code: string): Promise<string> {
+    const { stdout, stderr } = await this.exec(code);
+    if (stderr !== '') throw new Error(`board raised:\n${stderr}`);
+    return stdout;
+  }
+
+  async stop(): Promise<void> {
+    await this.host.stop();
+  }
+}
