@@ -76,6 +76,18 @@ const virtualSchema = z.object({
   stockFirmware: z.object({ version: firmwareVersion.default('v1.24.1') }).strict().default({ version: 'v1.24.1' }),
   /** 1 = wire time at the real baud rate; larger = faster; 0 = unpaced. */
   speedFactor: z.number().nonnegative().default(1),
+  /**
+   * The simulated 2.4 GHz medium the boards' ESP-NOW radios share. Fault switches for fault-injection
+   * runs: `lossPercent` (every frame and acknowledgement, before retries), `extraLatencyMs` (added to
+   * every link), `muted` (boards whose transmissions nobody hears).
+   */
+  radio: z.object({
+    lossPercent: z.number().min(0).max(100).default(0),
+    extraLatencyMs: z.number().min(0).max(60_000).default(0),
+    /** Link latency each way between every pair of boards, ms. */
+    latencyMs: z.number().min(0).max(60_000).default(0),
+    muted: z.array(z.string().min(1)).default([]),
+  }).strict().optional(),
 }).strict();
 
 export const benchSchema = z.object({
@@ -113,6 +125,10 @@ export const benchSchema = z.object({
         message: `port path ${path} is already used by board "${other}"; two boards cannot share a port` });
     }
     seenPorts.set(path, board.id);
+  });
+  const boardIds = new Set(boardList.map((board) => board?.id));
+  (Array.isArray(bench.virtual?.radio?.muted) ? bench.virtual.radio.muted : []).forEach((id, index) => {
+    if (!boardIds.has(id)) ctx.addIssue({ code: 'custom', path: ['virtual', 'radio', 'muted', index], message: `no board with id "${id}" in boards` });
   });
   if (bench.kind === 'physical' && bench.virtual !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['virtual'], message: 'only virtual benches take a "virtual" section' });

@@ -52,6 +52,8 @@ export interface SimLabOptions {
   /** Serve board N (1-based, bench order) on `basePort + N`; default: any free port. */
   basePort?: number;
   logger?: Logger;
+  /** Radio medium settings and fault switches (bench `virtual.radio`). */
+  radio?: LabRadioSettings;
   /** The interpreter behind each board; default: the real MicroPython WebAssembly interpreter. */
   createHost?: (options: BoardHostOptions) => MicroPythonHost;
   /**
@@ -70,6 +72,18 @@ export interface RunningLabRecord {
    * events and hub requests, for `RemoteLabDiscovery`. Absent in records of labs from before it existed.
    */
   usbControlUrl?: string;
+}
+
+/** The lab's radio: link latency and fault switches for fault-injection runs. */
+export interface LabRadioSettings {
+  /** Every frame and acknowledgement is lost with this probability (before MAC-level retries), %. */
+  lossPercent?: number;
+  /** Added to every link, ms. */
+  extraLatencyMs?: number;
+  /** Link latency each way between every pair of boards, ms. */
+  latencyMs?: number;
+  /** Boards whose transmissions nobody hears. */
+  muted?: readonly string[];
 }
 
 /** A running board of the lab and where to reach it. */
@@ -162,6 +176,7 @@ export class SimLab {
         // An RFC 2217 client is the lab's "program holding the tty open" (keeps its tty number taken).
         hubs[place.hubIndex]!.attach(place.port, board, { url: server.url, isSerialPortOpen: () => server.hasClient });
       }
+      applyRadioSettings(radio, options.boards.map((b) => b.id), options.radio ?? {});
       for (const hub of hubs) hub.powerOnAllPorts();
       // Like a bench after power-up: hand the boards out once they have finished booting and enumerating.
       await Promise.all(boards.map(({ board }) => settled(board, BOOT_SETTLE_MS)));
@@ -234,6 +249,14 @@ function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<void> {
     timer = setTimeout(resolve, timeoutMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function applyRadioSettings(radio: RadioMedium, boardIds: readonly string[], settings: LabRadioSettings): void {
+  radio.setGlobalFaults({ lossPercent: settings.lossPercent ?? 0, extraLatencyMs: settings.extraLatencyMs ?? 0 });
+  for (const id of settings.muted ?? []) radio.setBoardFaults(id, { muted: true });
+  if ((settings.latencyMs ?? 0) > 0) {
+    for (const [i, a] of boardIds.entries()) for (const b of boardIds.slice(i + 1)) radio.setLink(a, b, { latencyMs: settings.latencyMs! });
+  }
 }
 
 /** Where a running lab publishes its boards' URLs, next to its lock. */

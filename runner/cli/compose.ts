@@ -143,6 +143,7 @@ export async function startVirtualLab(bench: Bench, options: OpenBenchOptions): 
     stateDir: bench.stateDir,
     stockFirmwareVersion: bench.virtual?.stockFirmware.version ?? 'v1.24.1',
     speedFactor: bench.virtual?.speedFactor ?? 1,
+    ...(bench.virtual?.radio ? { radio: bench.virtual.radio } : {}),
     logger: options.logger,
     ...(options.basePort !== undefined ? { basePort: options.basePort } : {}),
   });

@@ -123,3 +123,16 @@ boards:
     expect(() => loadBench(dir)).toThrow(/is a directory/);
   });
 });
+
+describe('virtual radio settings', () => {
+  const bench = (radio: string): string => `name: r\nkind: virtual\nvirtual:\n  radio: ${radio}\nhubs: [ { id: h, portPath: "1-1", ports: 2 } ]\n` +
+    'boards:\n  - { id: a, chip: esp32, hub: h, hubPort: 1, flash: 4MB, usb: uart-bridge }\n';
+  it('takes loss, latency and muted boards', () => {
+    const parsed = parseBench(bench('{ lossPercent: 30, latencyMs: 5, muted: [a] }'), 'bench.yaml');
+    expect(parsed.virtual?.radio).toEqual({ lossPercent: 30, extraLatencyMs: 0, latencyMs: 5, muted: ['a'] });
+  });
+  it('refuses a loss over 100 % and a muted board that does not exist, together', () => {
+    expect(() => parseBench(bench('{ lossPercent: 130, muted: [zz] }'), 'bench.yaml'))
+      .toThrow(/virtual\.radio\.lossPercent[\s\S]*virtual\.radio\.muted\[0\]: no board with id "zz"/);
+  });
+});
