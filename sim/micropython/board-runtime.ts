@@ -1,7 +1,7 @@
 /**
  * `_board_hw`: the JavaScript module through which the Python board modules (`board-modules/*.py`)
- * reach the simulated hardware — identity facts, the CPU clock setting, non-busy sleeps and reset
- * requests. Runs in the interpreter's worker.
+ * reach the simulated hardware — identity facts, the CPU clock setting, non-busy sleeps, the waits of
+ * asyncio's loop and reset requests. Runs in the interpreter's worker.
  */
 import { randomBytes } from 'node:crypto';
 import type { BoardHardware, FirmwareIdentity, ResetCause } from './micropython-host.ts';
@@ -98,6 +98,37 @@ export function waitForEvent(ring: InputRing, ms: number, wakeEarly: () => boole
   return ring.doorbell() !== bell || ring.available() > 0 ? WaitOutcome.event : WaitOutcome.timeout;
 }
 
+/**
+ * Blocks the worker until the doorbell differs from `seen` (a value read with `ring.doorbell()`
+ * before the caller last checked what it waits for, so nothing that rang in between is missed),
+ * the host thread raises a keyboard interrupt, or `ms` passes (negative or infinite: no limit).
+ * Zero CPU while waiting. Unlike {@link waitForEvent}, unread serial input does not count as an
+ * event by itself: asyncio's loop waits for stdin only when a task polls it. `wakeEarly` as for
+ * {@link sleepInterruptibly}.
+ */
+export function waitForDoorbell(ring: InputRing, seen: number, ms: number, wakeEarly: () => boolean = () => false): number {
+  if (ring.takeInterrupt()) return WaitOutcome.interrupted;
+  if (wakeEarly() || ring.doorbell() !== seen) return WaitOutcome.event;
+  const forever = !Number.isFinite(ms) || ms < 0;
+  if (forever || ms > 0) ring.waitDoorbell(seen, forever ? undefined : ms);
+  if (ring.takeInterrupt()) return WaitOutcome.interrupted;
+  wakeEarly();
+  return ring.doorbell() !== seen ? WaitOutcome.event : WaitOutcome.timeout;
+}
+
+/** `MP_STREAM_POLL` flags (py/stream.h), as `select.POLLIN` and `select.POLLOUT` report them. */
+export const PollFlag = { readable: 0x0001, writable: 0x0004 } as const;
+
+/**
+ * The stream-poll readiness of the ESP-NOW singleton (modespnow.c's ioctl, reference §7.1):
+ * readable while a packet waits in the receive buffer, writable while no sent packet awaits its
+ * answer; an inactive instance reports neither.
+ */
+export function espNowPollFlags(espnow: BoardRadio['espnow']): number {
+  if (!espnow.isActive()) return 0;
+  return (espnow.hasPacket() ? PollFlag.readable : 0) | (espnow.responsesPending() ? 0 : PollFlag.writable);
+}
+
 /** The object registered as Python module `_board_hw`. */
 export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string, unknown> {
   const { hardware, firmware, state } = deps;
@@ -140,7 +171,13 @@ export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string,
       deps.beforeBlock();
       return waitForEvent(deps.ring, ms, radioIrq);
     },
-    radio: createRadioModule(state.radio, deps.beforeBlock),
+    // asyncio's loop: read the doorbell, check timers and polled objects, then wait on that value.
+    doorbell: () => deps.ring.doorbell(),
+    wait_doorbell: (seen: number, ms: number) => {
+      deps.beforeBlock();
+      return waitForDoorbell(deps.ring, seen, ms, radioIrq);
+    },
+    radio: { ...createRadioModule(state.radio, deps.beforeBlock), espnow_poll: () => espNowPollFlags(state.radio.espnow) },
     request_reset: (kind: string) => deps.requestReset(kind === 'bootloader' ? 'bootloader' : 'hard'),
   };
 }

@@ -119,10 +119,13 @@ export async function runSession(context: SessionContext, start: SessionStart): 
   for (;;) {
     const byte = ring.readByte();
     if (byte < 0) {
-      // Idle: everything received so far is processed; send output, persist, sleep until input.
+      // Idle: everything received so far is processed. ESP-NOW irq callbacks run here as they do
+      // while the board waits for serial input; then send output, persist, sleep until the doorbell
+      // (serial input or a radio frame) rings.
+      const bell = ring.doorbell();
+      if (context.state.radio.espnow.dispatchIrq()) runScheduledCallbacks(vm);
       output.flush();
       if (!fs.hasOpenWrites) persist();
-      const bell = ring.doorbell();
       if (ring.available() === 0) ring.waitDoorbell(bell);
       continue;
     }
@@ -159,6 +162,16 @@ def _board_setup():
 _board_setup()
 del _board_setup
 `);
+}
+
+/** Runs the VM's scheduled callbacks at the idle REPL (they print what they raise themselves). */
+function runScheduledCallbacks(vm: WasmInterpreter): void {
+  try {
+    vm.callFunction('_board_init', 'run_scheduled');
+  } catch (err: unknown) {
+    // A Ctrl-C landing in the helper's own bookkeeping: nothing ran that needs reporting.
+    if (!(err instanceof PythonException)) throw err;
+  }
 }
 
 type BootScriptResult = 'missing' | 'ok' | 'error' | 'exit';

@@ -6,6 +6,10 @@ import micropython
 import __main__
 
 _WRAPPED = ("time", "gc", "os", "sys", "select")
+# Firmware packages whose name the VM already uses for something else (the WebAssembly build's
+# browser asyncio): package name -> (board module, its parts, installed as package submodules).
+_ASYNCIO = ("_board_asyncio", ("core", "event", "lock", "funcs"))
+_REPLACED = {"asyncio": _ASYNCIO, "uasyncio": _ASYNCIO}
 
 
 def install(extra_modules):
@@ -18,16 +22,43 @@ def install(extra_modules):
         module = sys.modules.pop("_board_" + name)
         module.__name__ = name
         sys.modules[name] = module
+        # `import utime` finds the same module, as on the esp32 port.
+        sys.modules["u" + name] = module
+    installed = []
     for name in extra_modules:
-        __import__(name)
-    for name in ("machine", "esp") + _WRAPPED + tuple(extra_modules):
+        if name in _REPLACED:
+            installed += _install_replacement(name)
+        else:
+            __import__(name)
+            installed.append(name)
+    for name in ("machine", "esp") + _WRAPPED + tuple(installed):
         try:
             del sys.modules[name].__file__
         except (AttributeError, KeyError):
             pass
+    # Board modules stay importable under their own names only while install() runs.
+    for name in [name for name in sys.modules if name.startswith("_board_asyncio")]:
+        del sys.modules[name]
     sys.modules.pop("_board_attrtuple", None)
     builtins.input = _input
     sys.modules["gc"].calibrate()
+
+
+def _install_replacement(name):
+    """Installs a board package as sys.modules[name] with its parts as submodules; returns the names."""
+    module_name, parts = _REPLACED[name]
+    package = __import__(module_name)
+    sys.modules[name] = package
+    names = [name]
+    for part in parts:
+        module = sys.modules[module_name + "_" + part]
+        sys.modules[name + "." + part] = module
+        names.append(name + "." + part)
+    if package.__name__ == module_name:  # the first name it is installed under becomes its name
+        package.__name__ = name
+        for part in parts:
+            sys.modules[module_name + "_" + part].__name__ = name + "." + part
+    return names
 
 
 def boot_globals():
@@ -69,6 +100,18 @@ def discard_pending_interrupt():
             pass
     except KeyboardInterrupt:
         pass
+
+
+def run_scheduled():
+    """Runs the callbacks micropython.schedule() queued while the board idles at the REPL, as the
+    port's serial wait does (MICROPY_EVENT_POLL_HOOK); prints what they raise."""
+    try:
+        for _ in (0, 1):  # the loop's backward jump is a VM check point, where they run
+            pass
+    except KeyboardInterrupt:
+        pass  # a Ctrl-C that arrived after code finished (see discard_pending_interrupt)
+    except BaseException as e:  # noqa: B036 (a board prints what a callback raises and carries on)
+        sys.print_exception(e)
 
 
 def _input(prompt=None):

@@ -7,8 +7,12 @@
 # (packets that do not fit are dropped, counted, and still acknowledged to the sender); `irq`
 # callbacks go through micropython.schedule; `peers_table` changes only when a message is read.
 import _board_hw
+import io
 import micropython
 from time import ticks_add, ticks_diff, ticks_ms
+
+_MP_STREAM_POLL = 3
+_EINVAL = 22
 
 _radio = _board_hw.radio
 
@@ -275,9 +279,16 @@ def _table_key(state, address, rssi, time_ms):
     return key
 
 
-class ESPNowBase:
+class ESPNowBase(io.IOBase):
     def __init__(self):
         _singleton()
+
+    def ioctl(self, request, flags):
+        """Stream poll (§7.1), so select.poll and asyncio can wait on it: readable while a packet is
+        buffered, writable while no sent packet awaits its answer; nothing while inactive."""
+        if request != _MP_STREAM_POLL:
+            raise OSError(_EINVAL)
+        return _board_hw.radio.espnow_poll() & flags
 
     @property
     def peers_table(self):
