@@ -25,7 +25,7 @@ describe('hil run suites/espnow on the virtual lab', () => {
     const junit = join(work, 'espnow.xml');
     const result = await runHil(['run', 'suites/espnow', '--bench', bench('espnow-lab', '{ lossPercent: 0 }'), '--junit', junit], { env, timeoutMs: 240_000 });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/10 passed/);
+    expect(result.stdout).toMatch(/11 passed/);
     expect(readFileSync(junit, 'utf8')).toMatch(/name="metric\.1" value="[^"]+"/);
   }, 300_000);
 
