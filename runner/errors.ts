@@ -43,6 +43,7 @@ export const ErrorCodes = {
   PORT_EMPTY: { kind: 'bad-input', summary: 'a power request names a hub port with no board on it' },
   BOARDS_BUSY: { kind: 'infrastructure', summary: 'boards are leased by another run and the run would not wait (--no-wait) or gave up (--wait-timeout)' },
   LEASE_LOST: { kind: 'infrastructure', summary: 'a held board lease was taken over after missed heartbeats' },
+  BOARD_REBOOTED: { kind: 'infrastructure', summary: 'a board rebooted unexpectedly during a test (the console is the evidence)' },
   BOARD_NOT_ENUMERATED: { kind: 'infrastructure', summary: 'a board did not enumerate on its hub port within its deadline' },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

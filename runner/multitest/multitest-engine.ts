@@ -291,7 +291,7 @@ class MultitestRun {
     const evidence = reader.evidence(`multitest ${this.file.name}: instance${instance.index}`, { instance: instance.index, line: text });
     // The whole boot log, not only the last few lines: the reset reason sits at its top.
     evidence.consoleTail = instance.board.repl.consoleText().split(/\r?\n/).slice(-REBOOT_EVIDENCE_LINES).join('\n');
-    throw new HilError('REPL_PROTOCOL', `board ${boardId} (instance${instance.index}) rebooted unexpectedly during ${this.file.name}: "${text}"${hint}`, evidence);
+    throw new HilError('BOARD_REBOOTED', `board ${boardId} (instance${instance.index}) rebooted unexpectedly during ${this.file.name}: "${text}"${hint}`, evidence);
   }
 
   /** Stops every started instance, in parallel; a board that does not come back is noted, not thrown. */

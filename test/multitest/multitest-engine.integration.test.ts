@@ -206,7 +206,7 @@ describe('multitest engine on the virtual lab', () => {
   it('reports an unannounced reboot as an infrastructure error with the boot log as evidence', async () => {
     const result = await runMultitest(fixture('unexpected_reboot.py'), boards);
     expect(result.verdict).toBe('error');
-    expect(result.error?.code).toBe('REPL_PROTOCOL');
+    expect(result.error?.code).toBe('BOARD_REBOOTED');
     expect(result.error?.kind).toBe('infrastructure');
     expect(result.message).toMatch(/^board s1 \(instance1\) rebooted unexpectedly during unexpected_reboot\.py: "ESP-ROM:esp32s3-\d+"/);
     expect(result.error?.evidence.boardId).toBe('s1');
