@@ -57,7 +57,11 @@ export interface SessionEnd {
 /** Runs one session; resolves when the VM requests a soft reset. */
 export async function runSession(context: SessionContext, start: SessionStart): Promise<SessionEnd> {
   const { ring, output } = context;
-  const vm = await context.loader.load({ heapBytes: VM_HEAP_BYTES, stdout: (byte) => output.fromVm(byte) });
+  const vm = await context.loader.load({
+    heapBytes: VM_HEAP_BYTES,
+    stdout: (byte) => output.fromVm(byte),
+    onClockRead: () => context.state.radio.espnow.dispatchIrq(),
+  });
   context.post({ type: 'interrupt-wiring', memory: vm.memory, bodies: await context.loader.interruptFunctionBodies() });
 
   const fs = new BoardFilesystem(vm.fs, context.fsCapacityBytes);

@@ -47,6 +47,9 @@ export function createRadioModule(radio: BoardRadio, beforeBlock: () => void): R
     wifi_set_ap_channel: (channel: number) => wifi.setApChannel(channel),
     wifi_pm: () => wifi.pm(),
     wifi_set_pm: (mode: number) => wifi.setPm(mode),
+    wifi_protocol: (which: number) => wifi.protocol(iface(which)),
+    wifi_set_protocol: (which: number, bitmap: number) => wifi.setProtocol(iface(which), bitmap),
+    wifi_set_espnow_rate: (which: number, rate: number) => wifi.setEspNowRate(iface(which), rate),
 
     espnow_active: () => espnow.isActive(),
     espnow_init: (rxbufBytes: number) => espnow.init(rxbufBytes),
@@ -60,7 +63,9 @@ export function createRadioModule(radio: BoardRadio, beforeBlock: () => void): R
           return [mac, lmk === '' ? null : bytes(lmk)];
         }),
       ),
-    espnow_send: (src: string, dst: string, msg: string, encrypt: boolean) => espnow.send(bytes(src), bytes(dst), bytes(msg), encrypt),
+    // The frame leaves from interface `which` (the peer's ifidx): its MAC and ESP-NOW rate.
+    espnow_send: (which: number, dst: string, msg: string, encrypt: boolean) =>
+      espnow.send(wifi.mac(iface(which)), bytes(dst), bytes(msg), encrypt, wifi.espNowRate(iface(which))),
     espnow_stats: () => {
       const s = espnow.stats();
       return `${s.txPackets},${s.txResponses},${s.txFailures},${s.rxPackets},${s.rxDropped}`;

@@ -16,6 +16,7 @@ import { WaitOutcome } from './board-runtime.ts';
 import type { RadioCounters, RadioMailbox } from './radio-mailbox.ts';
 import type { RadioWorkerMessage } from './radio-messages.ts';
 import { RadioReceiveRing, type RingPacket } from './radio-receive-ring.ts';
+import { DEFAULT_ESPNOW_PHY_RATE } from './radio-wifi-state.ts';
 
 /** `ESPNow.stats()`: (tx_pkts, tx_responses, tx_failures, rx_packets, rx_dropped_packets). */
 export interface EspNowStats {
@@ -100,10 +101,13 @@ export class EspNowEndpoint {
     this.#post({ type: 'radio-keys', pmk: pmk.slice(), peers });
   }
 
-  /** Hands one frame to the medium; its answer arrives in the mailbox. */
-  send(src: Uint8Array, dst: Uint8Array, payload: Uint8Array, encrypt: boolean): void {
+  /**
+   * Hands one frame to the medium; its answer arrives in the mailbox.
+   * @param phyRate the sending interface's `wifi_phy_rate_t`; default ESP-NOW's 1 Mbps (WIFI_PHY_RATE_1M_L)
+   */
+  send(src: Uint8Array, dst: Uint8Array, payload: Uint8Array, encrypt: boolean, phyRate = DEFAULT_ESPNOW_PHY_RATE): void {
     this.#txPackets++;
-    this.#post({ type: 'radio-send', src, dst, payload, encrypt });
+    this.#post({ type: 'radio-send', src, dst, payload, encrypt, phyRate });
   }
 
   stats(): EspNowStats {
@@ -129,19 +133,20 @@ export class EspNowEndpoint {
   /** Sets (or clears, with null) the receive-interrupt handler; packets received before are not reported. */
   setIrqHandler(handler: IrqHandler | null): void {
     this.#irqHandler = handler;
-    this.#irqSeen = this.#mailbox.counters().rxPackets;
+    this.#irqSeen = this.#mailbox.rxPackets();
     this.#irqPending = 0;
     this.#irqScheduled = false;
   }
 
   /**
    * Called at the VM's safe points: when packets arrived since the last call, schedules the Python
-   * trampoline (once; it runs one callback per packet). True when it scheduled it now.
+   * trampoline (once; it runs one callback per packet). True when it scheduled it now. Cheap enough
+   * to run at every clock read of a busy loop (one atomic load when nothing arrived).
    */
   dispatchIrq(): boolean {
     const handler = this.#irqHandler;
     if (handler === null) return false;
-    const received = this.#mailbox.counters().rxPackets;
+    const received = this.#mailbox.rxPackets();
     const fresh = (received - this.#irqSeen) | 0;
     this.#irqSeen = received;
     if (fresh > 0) this.#irqPending += fresh;

@@ -4,12 +4,16 @@
  * the medium answers back into shared memory — send results into the {@link RadioMailbox}, received
  * frames into the ESP-NOW receive ring — ringing the worker's doorbell so a blocked worker wakes.
  *
+ * Frames go to the port with the sending interface's PHY rate ({@link RatedTransmission}); a port
+ * with {@link RadioPhyControl} also learns whether the board is in long-range mode.
+ *
  * Without a port the board transmits into the void: unicast frames are never acknowledged and
  * nothing is received.
  */
 import type { BoardRadioPort, RadioReception, RadioSendResult } from './board-radio-port.ts';
 import { RadioMailbox } from './radio-mailbox.ts';
-import type { RadioWifiMessage, RadioWorkerMessage } from './radio-messages.ts';
+import type { RadioSendMessage, RadioWifiMessage, RadioWorkerMessage } from './radio-messages.ts';
+import { hasPhyControl, type RadioPhyControl, type RatedTransmission } from './radio-phy-port.ts';
 import { RadioReceiveRing, wallClockMs } from './radio-receive-ring.ts';
 
 /** ESP-NOW v1 payload limit: longer frames are dropped by the receiver. */
@@ -59,7 +63,7 @@ export class RadioHostBridge {
         port?.setKeys(message.pmk, new Map(message.peers));
         break;
       case 'radio-send':
-        this.#transmit(message.src, message.dst, message.payload, message.encrypt);
+        this.#transmit(message);
         break;
     }
   }
@@ -81,9 +85,11 @@ export class RadioHostBridge {
     if (previous?.channel !== next.channel) port.setChannel(next.channel);
     if (previous === null || !sameAddresses(previous.addresses, next.addresses)) port.setAddresses(next.addresses);
     if (previous?.active !== next.active) port.setWifiActive(next.active);
+    if (previous?.longRange !== next.longRange && hasPhyControl(port)) port.setLongRange(next.longRange);
   }
 
-  #transmit(src: Uint8Array, dst: Uint8Array, payload: Uint8Array, encrypt: boolean): void {
+  #transmit(message: RadioSendMessage): void {
+    const { src, dst, payload, encrypt, phyRate } = message;
     const group = isGroupAddress(dst);
     const answer = (acked: boolean): void => {
       if (this.#disposed) return;
@@ -97,7 +103,8 @@ export class RadioHostBridge {
     }
     let result: Promise<RadioSendResult>;
     try {
-      result = this.#port.send({ src, dst, payload, encrypt });
+      const frame: RatedTransmission = { src, dst, payload, encrypt, phyRate };
+      result = this.#port.send(frame);
     } catch {
       answer(false);
       return;
@@ -122,6 +129,7 @@ export class RadioHostBridge {
     port.setWifiActive(false);
     port.setAddresses([]);
     port.setKeys(new Uint8Array(KEY_BYTES), new Map());
+    if (hasPhyControl(port)) port.setLongRange(false);
   }
 }
 

@@ -51,6 +51,11 @@ export class RadioMailbox {
     Atomics.add(this.#words, stored ? RX_PACKETS : RX_DROPPED, 1);
   }
 
+  /** Packets buffered so far: the one counter read at every safe point (no snapshot object). */
+  rxPackets(): number {
+    return Atomics.load(this.#words, RX_PACKETS);
+  }
+
   counters(): RadioCounters {
     return {
       txResponses: Atomics.load(this.#words, TX_RESPONSES),

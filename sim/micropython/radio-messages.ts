@@ -13,6 +13,8 @@ export interface RadioWifiMessage {
   /** MACs of the active interfaces, STA first. */
   addresses: Uint8Array[];
   channel: number;
+  /** An active interface has Espressif's long-range mode (`WLAN.PROTOCOL_LR`) in its protocol set. */
+  longRange: boolean;
 }
 
 /** ESP-NOW initialised (with its fresh receive buffer) or deinitialised. */
@@ -35,6 +37,8 @@ export interface RadioSendMessage {
   dst: Uint8Array;
   payload: Uint8Array;
   encrypt: boolean;
+  /** `wifi_phy_rate_t` of the sending interface (`ESPNow.config(rate=…)`). */
+  phyRate: number;
 }
 
 /** Every radio message of the worker. */

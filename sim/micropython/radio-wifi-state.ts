@@ -1,9 +1,10 @@
 /**
  * The board's Wi-Fi driver state in the interpreter's worker: which interfaces are active, their
- * MACs, the radio's channel and power-save mode. It belongs to the chip, not to the VM, so it
- * survives soft resets (micropython-host-protocols.md §2.3) and is lost with the worker on a hard
- * reset. The Python `network` module applies the firmware's rules; this only stores the state and
- * tells the medium (through `notify`) whenever what the medium sees changes.
+ * MACs, 802.11 protocol sets and ESP-NOW PHY rates, the radio's channel and power-save mode. It
+ * belongs to the chip, not to the VM, so it survives soft resets (micropython-host-protocols.md §2.3)
+ * and is lost with the worker on a hard reset. The Python `network` module applies the firmware's
+ * rules; this only stores the state and tells the medium (through `notify`) whenever what the medium
+ * sees changes.
  */
 import type { RadioWifiMessage } from './radio-messages.ts';
 
@@ -18,6 +19,15 @@ export type WifiInterface = typeof WIFI_IF_STA | typeof WIFI_IF_AP;
 export const DEFAULT_WIFI_CHANNEL = 1;
 /** `WLAN.PM_PERFORMANCE` (WIFI_PS_MIN_MODEM), ESP-IDF's default power-save mode. */
 export const DEFAULT_WIFI_PM = 1;
+/**
+ * ESP-IDF's default protocol bitmap on chips without 802.11ax (esp32, esp32s3): WIFI_PROTOCOL_11B |
+ * 11G | 11N (`esp_wifi_set_protocol()` documentation).
+ */
+export const DEFAULT_WIFI_PROTOCOLS = 0x07;
+/** WIFI_PROTOCOL_LR: Espressif's long-range mode (`WLAN.PROTOCOL_LR`). */
+export const WIFI_PROTOCOL_LR = 0x08;
+/** WIFI_PHY_RATE_1M_L (`wifi_phy_rate_t`): ESP-NOW's default rate, 1 Mbps. */
+export const DEFAULT_ESPNOW_PHY_RATE = 0x00;
 
 /** See the module note. */
 export class WifiState {
@@ -27,6 +37,8 @@ export class WifiState {
   #channel = DEFAULT_WIFI_CHANNEL;
   #apChannel = DEFAULT_WIFI_CHANNEL;
   #pm = DEFAULT_WIFI_PM;
+  readonly #protocols: [number, number] = [DEFAULT_WIFI_PROTOCOLS, DEFAULT_WIFI_PROTOCOLS];
+  readonly #espNowRates: [number, number] = [DEFAULT_ESPNOW_PHY_RATE, DEFAULT_ESPNOW_PHY_RATE];
 
   /**
    * @param baseMac the factory MAC: the STA interface uses it, the AP interface the same address
@@ -93,10 +105,35 @@ export class WifiState {
     this.#pm = mode;
   }
 
+  /** The interface's 802.11 protocol bitmap (`esp_wifi_get_protocol()`). */
+  protocol(iface: WifiInterface): number {
+    return this.#protocols[iface];
+  }
+
+  setProtocol(iface: WifiInterface, bitmap: number): void {
+    this.#protocols[iface] = bitmap & 0xff;
+    this.#announce();
+  }
+
+  /** The `wifi_phy_rate_t` ESP-NOW frames from this interface go out at (`esp_wifi_config_espnow_rate()`). */
+  espNowRate(iface: WifiInterface): number {
+    return this.#espNowRates[iface];
+  }
+
+  setEspNowRate(iface: WifiInterface, rate: number): void {
+    this.#espNowRates[iface] = rate;
+  }
+
   /** What the medium sees now. */
   snapshot(): RadioWifiMessage {
-    const addresses = ([WIFI_IF_STA, WIFI_IF_AP] as const).filter((iface) => this.#active[iface]).map((iface) => this.#macs[iface].slice());
-    return { type: 'radio-wifi', active: this.started(), addresses, channel: this.#channel };
+    const active = ([WIFI_IF_STA, WIFI_IF_AP] as const).filter((iface) => this.#active[iface]);
+    return {
+      type: 'radio-wifi',
+      active: this.started(),
+      addresses: active.map((iface) => this.#macs[iface].slice()),
+      channel: this.#channel,
+      longRange: active.some((iface) => (this.#protocols[iface] & WIFI_PROTOCOL_LR) !== 0),
+    };
   }
 
   #announce(): void {

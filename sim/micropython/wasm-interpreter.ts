@@ -72,6 +72,8 @@ export interface WasmInterpreterOptions {
   heapBytes: number;
   /** Receives every byte the VM writes to stdout. */
   stdout: (byte: number) => void;
+  /** Runs after each clock read of the VM (`mp_js_ticks_ms`): a safe point for the board's interrupts. */
+  onClockRead?: () => void;
 }
 
 interface CompiledInterpreter {
@@ -117,6 +119,17 @@ export class WasmInterpreterLoader {
         translateSyscallErrnos(imports.wasi_snapshot_preview1);
       }
       env.memory = memory;
+      // Radio callbacks are scheduled at the board's safe points; a clock read is one, so a loop that
+      // polls ticks_ms() sees an irq as it would on hardware (where the Wi-Fi task schedules it).
+      const onClockRead = options.onClockRead;
+      const ticksMs = env.mp_js_ticks_ms;
+      if (onClockRead !== undefined && typeof ticksMs === 'function') {
+        env.mp_js_ticks_ms = (...args: unknown[]) => {
+          const value = (ticksMs as (...a: unknown[]) => unknown)(...args);
+          onClockRead();
+          return value;
+        };
+      }
       const instance = await original.call(WebAssembly, compiled.module, imports);
       return { instance, module: compiled.module };
     };

@@ -5,6 +5,7 @@
 import { DEFAULT_PHY_RATE_MBPS } from './air-time.ts';
 import { copyKeys, noKeys, type EspNowKeys } from './espnow-keys.ts';
 import { checkMac, macHex } from './mac-address.ts';
+import { isLongRangeRate } from './phy-rate.ts';
 import type { EspNowReceiver, RadioCounters, RadioInterface, RadioSendOutcome, RadioSendRequest } from './radio-interface.ts';
 
 /** ESP-NOW v2's largest payload; v1 firmware limits itself to 250 on the board side. */
@@ -23,6 +24,7 @@ export class AttachedInterface implements RadioInterface {
   #wifiActive = false;
   #channel = 1;
   #phyRateMbps = DEFAULT_PHY_RATE_MBPS;
+  #longRange = false;
   #receiver: EspNowReceiver | null = null;
   #keys: EspNowKeys = noKeys();
   #attached = true;
@@ -51,6 +53,9 @@ export class AttachedInterface implements RadioInterface {
   get phyRateMbps(): number {
     return this.#phyRateMbps;
   }
+  get longRange(): boolean {
+    return this.#longRange;
+  }
   get counters(): RadioCounters {
     return { ...this.stats };
   }
@@ -70,6 +75,10 @@ export class AttachedInterface implements RadioInterface {
   listensOn(channel: number): boolean {
     return this.#attached && this.#wifiActive && this.#channel === channel;
   }
+  /** Listening on `channel` and able to demodulate frames sent at `rateMbps`. */
+  hears(channel: number, rateMbps: number): boolean {
+    return this.listensOn(channel) && (this.#longRange || !isLongRangeRate(rateMbps));
+  }
 
   setWifiActive(active: boolean): void {
     this.#wifiActive = active;
@@ -83,6 +92,10 @@ export class AttachedInterface implements RadioInterface {
   setPhyRateMbps(rateMbps: number): void {
     if (!(rateMbps > 0 && Number.isFinite(rateMbps))) throw new RangeError(`PHY rate must be a positive number of Mbps, got ${rateMbps}`);
     this.#phyRateMbps = rateMbps;
+  }
+
+  setLongRange(enabled: boolean): void {
+    this.#longRange = enabled;
   }
 
   setEspNow(receiver: EspNowReceiver | null): void {

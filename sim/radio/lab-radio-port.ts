@@ -1,14 +1,19 @@
 /**
  * A board's {@link BoardRadioPort} on the lab's {@link RadioMedium}: the board's Wi-Fi/ESP-NOW state
  * (set by its MicroPython host) applied to its interface on the medium, and frames delivered back.
+ * It also takes the PHY settings ({@link RadioPhyControl}): each frame goes on air at the rate it was
+ * sent with (a code without a known rate counts as ESP-NOW's default 1 Mbps), and long-range reception.
  * The medium knows a board by one MAC: the first of the addresses its active interfaces answer to
  * (STA before AP); a changed address re-attaches the board under the new MAC with the same state.
  */
 import type { BoardRadioPort, RadioReception, RadioSendResult, RadioTransmission } from '../micropython/board-radio-port.ts';
+import { transmissionPhyRate, type RadioPhyControl } from '../micropython/radio-phy-port.ts';
+import { DEFAULT_PHY_RATE_MBPS } from './air-time.ts';
+import { phyRateMbps } from './phy-rate.ts';
 import type { RadioInterface, ReceivedFrame } from './radio-interface.ts';
 import type { RadioMedium } from './radio-medium.ts';
 
-export class LabRadioPort implements BoardRadioPort {
+export class LabRadioPort implements BoardRadioPort, RadioPhyControl {
   readonly #medium: RadioMedium;
   readonly #boardId: string;
   readonly #receivers = new Set<(frame: RadioReception) => void>();
@@ -16,6 +21,7 @@ export class LabRadioPort implements BoardRadioPort {
   #wifiActive = false;
   #channel = 1;
   #espNow = false;
+  #longRange = false;
   #keys: { pmk: Uint8Array; peers: ReadonlyMap<string, Uint8Array | null> } | null = null;
 
   constructor(medium: RadioMedium, boardId: string, mac: Uint8Array) {
@@ -47,6 +53,11 @@ export class LabRadioPort implements BoardRadioPort {
     this.#apply();
   }
 
+  setLongRange(on: boolean): void {
+    this.#longRange = on;
+    this.#iface.setLongRange(on);
+  }
+
   setEspNowActive(on: boolean): void {
     this.#espNow = on;
     this.#iface.setEspNow(on ? this.#deliver : null);
@@ -59,6 +70,8 @@ export class LabRadioPort implements BoardRadioPort {
 
   /** The medium encrypts exactly when the key table holds an LMK for the destination (kept in step by setKeys). */
   async send(frame: RadioTransmission): Promise<RadioSendResult> {
+    // The interface times (and the medium routes) a frame by the rate current when it is queued.
+    this.#iface.setPhyRateMbps(phyRateMbps(transmissionPhyRate(frame)) ?? DEFAULT_PHY_RATE_MBPS);
     const outcome = await this.#iface.send({ dst: frame.dst, payload: frame.payload });
     return { acked: outcome.acked };
   }
@@ -81,6 +94,7 @@ export class LabRadioPort implements BoardRadioPort {
   #apply(): void {
     this.#iface.setChannel(this.#channel);
     this.#iface.setWifiActive(this.#wifiActive);
+    this.#iface.setLongRange(this.#longRange);
     if (this.#keys !== null) this.setKeys(this.#keys.pmk, this.#keys.peers);
     this.#iface.setEspNow(this.#espNow ? this.#deliver : null);
   }

@@ -82,6 +82,8 @@ export interface RadioInterface {
   readonly channel: number;
   /** Current PHY rate for ESP-NOW frames, Mbps. Default 1. */
   readonly phyRateMbps: number;
+  /** Whether the radio receives frames sent at Espressif's long-range rates. Default false. */
+  readonly longRange: boolean;
   /** A snapshot of the counters. */
   readonly counters: RadioCounters;
 
@@ -102,6 +104,13 @@ export interface RadioInterface {
    * @throws RangeError for a rate that is not a positive finite number.
    */
   setPhyRateMbps(rateMbps: number): void;
+  /**
+   * Enables or disables reception of long-range frames (0.25 and 0.5 Mbps; the board's Wi-Fi protocol
+   * set includes `WLAN.PROTOCOL_LR`). A radio without it neither receives nor ACKs such frames, so a
+   * unicast long-range send to it fails (ESP-IDF Wi-Fi guide, "Long Range (LR)"; MicroPython's
+   * espnow documentation, "Long Range Mode": set on sender and receiver).
+   */
+  setLongRange(enabled: boolean): void;
   /**
    * Installs ESP-NOW's receive hook (ESP-NOW active) or removes it with null (inactive: frames are
    * still ACKed if Wi-Fi is active, but dropped).

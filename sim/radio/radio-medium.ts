@@ -3,12 +3,13 @@
  * module-level state). Boards attach a {@link RadioInterface}; the medium carries their frames.
  *
  * Delivery rules:
- * - Unicast reaches only the attached radio with that MAC whose Wi-Fi is active on the frame's channel.
+ * - Unicast reaches only the attached radio with that MAC whose Wi-Fi is active on the frame's channel
+ *   (and, for a frame sent at a long-range rate, that has long-range mode enabled).
  *   That radio ACKs at the MAC layer even when its ESP-NOW is inactive or cannot decrypt the frame; its
  *   ESP-NOW passes the frame up only when active and the keys match (rules in `espnow-keys.ts`). Lost
  *   data or ACKs are retried (`unicast-exchange.ts`); the sender learns `acked` after the last attempt.
- * - Broadcast/multicast reaches every radio with Wi-Fi active on the channel except the sender, each
- *   with its own loss draw; one attempt, no ACK.
+ * - Broadcast/multicast reaches every radio with Wi-Fi active on the channel (long-range mode enabled
+ *   for long-range rates) except the sender, each with its own loss draw; one attempt, no ACK.
  * - Per directed link: RSSI (explicit setting, else placement + log-distance model, else a default),
  *   latency and loss (`link-table.ts`), plus fault switches (`radio-faults.ts`). A receiver below the
  *   sensitivity hears nothing.
@@ -285,7 +286,7 @@ export class RadioMedium {
     const senderMuted = this.#faults.isMuted(sender.boardId);
     let first = true;
     for (const receiver of this.#byBoard.values()) {
-      if (receiver === sender || !receiver.listensOn(frame.channel)) continue;
+      if (receiver === sender || !receiver.hears(frame.channel, frame.phyRateMbps)) continue;
       const link = this.#links.link(sender.boardId, receiver.boardId);
       if (senderMuted || !link.inRange || this.#random.chance(link.lossProbability)) continue;
       const payload = first ? frame.payload : frame.payload.slice();
@@ -301,7 +302,7 @@ export class RadioMedium {
   #transmitUnicast(frame: QueuedFrame, startMs: number, timing: AttemptTiming): number {
     const { sender } = frame;
     const receiver = this.#byMac.get(macHex(frame.dst));
-    const listening = receiver !== undefined && receiver !== sender && receiver.listensOn(frame.channel);
+    const listening = receiver !== undefined && receiver !== sender && receiver.hears(frame.channel, frame.phyRateMbps);
     const out = listening ? this.#links.link(sender.boardId, receiver.boardId) : null;
     const back = listening ? this.#links.link(receiver.boardId, sender.boardId) : null;
     const outcome = runUnicastExchange(

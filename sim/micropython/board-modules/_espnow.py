@@ -22,17 +22,19 @@ KEY_LEN = 16
 MAX_TOTAL_PEER_NUM = 20
 MAX_ENCRYPT_PEER_NUM = 6
 
-# wifi_phy_rate_t values accepted by config(rate=...).
-RATE_1M = 0x00
-RATE_2M = 0x01
-RATE_5M = 0x02
-RATE_11M = 0x03
-RATE_6M = 0x0B
-RATE_12M = 0x0A
-RATE_24M = 0x09
-RATE_54M = 0x0C
-RATE_LORA_250K = 0x29
-RATE_LORA_500K = 0x2A
+# wifi_phy_rate_t names for config(rate=...), added in v1.27 (with network.WLAN.PROTOCOL_LR for the
+# long-range ones); earlier firmware takes the same numbers but has no names for them.
+if (_board_hw.version_major, _board_hw.version_minor, _board_hw.version_micro) >= (1, 27, 0):
+    RATE_1M = 0x00
+    RATE_2M = 0x01
+    RATE_5M = 0x02
+    RATE_11M = 0x03
+    RATE_6M = 0x0B
+    RATE_12M = 0x0A
+    RATE_24M = 0x09
+    RATE_54M = 0x0C
+    RATE_LORA_250K = 0x29
+    RATE_LORA_500K = 0x2A
 
 # esp_err_t values (ESP_ERR_ESPNOW_BASE = 0x3064) and their esp_err_to_name() strings.
 _NOT_INIT = 0x3065
@@ -55,6 +57,10 @@ _ERROR_NAMES = {
 }
 _ETIMEDOUT = 110
 _ENOENT = 2
+
+# network.WLAN.IF_STA / IF_AP (a peer's ifidx).
+_STA = 0
+_AP = 1
 
 # Two full-size packets: 2 x (14-byte header + MAX_DATA_LEN).
 _DEFAULT_RXBUF = 2 * (14 + MAX_DATA_LEN)
@@ -312,8 +318,14 @@ class ESPNowBase(io.IOBase):
             state.rxbuf = int(rxbuf)  # used by the next active(True)
         if timeout_ms is not None:
             state.timeout_ms = int(timeout_ms)
-        if rate >= 0 and not (_radio.wifi_active(0) or _radio.wifi_active(1)):
-            raise OSError(_ENOENT)
+        if rate >= 0:
+            # esp_wifi_config_espnow_rate() for each interface the Wi-Fi mode includes; no mode at all
+            # (no active interface) is OSError(ENOENT).
+            modes = [i for i in (_STA, _AP) if _radio.wifi_active(i)]
+            if not modes:
+                raise OSError(_ENOENT)
+            for i in modes:
+                _radio.wifi_set_espnow_rate(i, rate)
         if param is None:
             return None
         if param == "rxbuf":
@@ -374,8 +386,7 @@ class ESPNowBase(io.IOBase):
             _wait_responses()
         failures = _radio.espnow_failures()
         for peer in _route(address, message):
-            src = _radio.wifi_mac_hex(peer[_IFIDX])
-            _radio.espnow_send(src, peer[_MAC].hex(), message.hex(), peer[_ENCRYPT])
+            _radio.espnow_send(peer[_IFIDX], peer[_MAC].hex(), message.hex(), peer[_ENCRYPT])
         if sync:
             _wait_responses()
         return not (sync and _radio.espnow_failures() != failures)

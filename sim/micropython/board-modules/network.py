@@ -1,10 +1,12 @@
 # network — the ESP32 port's `network` module (ports/esp32/modnetwork.c, network_wlan.c) as far as
-# ESP-NOW needs it: WLAN interfaces that can be activated, their MAC addresses, the radio channel and
-# power-save mode. There is no access point in the simulated lab, so nothing connects.
-# The Wi-Fi state lives in the simulator (`_board_hw.radio`): like the chip's, it survives soft resets.
+# ESP-NOW needs it: WLAN interfaces that can be activated, their MAC addresses, the radio channel,
+# power-save mode and 802.11 protocol set. There is no access point in the simulated lab, so nothing
+# connects. The Wi-Fi state lives in the simulator (`_board_hw.radio`): like the chip's, it survives
+# soft resets.
 import _board_hw
 
 _radio = _board_hw.radio
+_FIRMWARE = (_board_hw.version_major, _board_hw.version_minor, _board_hw.version_micro)
 
 STA_IF = 0
 AP_IF = 1
@@ -22,6 +24,11 @@ _ESP_ERR_INVALID_ARG = 0x102
 
 _MAX_CHANNEL = 14
 
+# ESP-IDF's WIFI_PROTOCOL_* bits (esp_wifi_types.h). The esp32 and esp32s3 have no 802.11ax, so their
+# default set is b/g/n (network_wlan.c's WIFI_PROTOCOL_DEFAULT).
+_PROTOCOL_DEFAULT = 0x01 | 0x02 | 0x04
+_PROTOCOL_LR = 0x08
+
 
 def _buffer(value):
     """The bytes of a buffer-protocol object (str included, as mp_get_buffer does)."""
@@ -30,6 +37,13 @@ def _buffer(value):
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     raise TypeError("object with buffer protocol required")
+
+
+def _as_int(value):
+    """mp_obj_get_int(): an int or a bool, nothing else."""
+    if isinstance(value, int):
+        return int(value)
+    raise TypeError("can't convert %s to int" % type(value).__name__)
 
 
 def _check_channel(channel):
@@ -97,6 +111,8 @@ class WLAN:
             return _radio.wifi_channel()
         if name == "pm":
             return _radio.wifi_pm()
+        if name == "protocol" and _HAS_PROTOCOL_PARAM:
+            return _radio.wifi_protocol(self._if)
         raise ValueError("unknown config param")
 
     def _set(self, name, value):
@@ -125,5 +141,16 @@ class WLAN:
             _radio.wifi_set_channel(channel)
         elif name == "pm":
             _radio.wifi_set_pm(int(value))
+        elif name == "protocol" and _HAS_PROTOCOL_PARAM:
+            # esp_wifi_set_protocol() takes a uint8_t bitmap: C truncates the int.
+            _radio.wifi_set_protocol(self._if, _as_int(value) & 0xFF)
         else:
             raise ValueError("unknown config param")
+
+
+# config(protocol=...) since v1.20; the PROTOCOL_* constants since v1.27 (added together with
+# espnow's RATE_* constants for its long-range rates).
+_HAS_PROTOCOL_PARAM = _FIRMWARE >= (1, 20, 0)
+if _FIRMWARE >= (1, 27, 0):
+    WLAN.PROTOCOL_DEFAULT = _PROTOCOL_DEFAULT
+    WLAN.PROTOCOL_LR = _PROTOCOL_LR

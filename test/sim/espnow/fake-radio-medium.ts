@@ -3,16 +3,20 @@
  * rules the port's contract states — unicast acknowledged when the destination's radio is on, on the
  * sender's channel, at one of its addresses; broadcast/multicast fanned out to every board on the
  * channel; delivery only to boards with ESP-NOW active; encrypted frames only to receivers that
- * registered the sender with the same LMK and share the sender's PMK.
+ * registered the sender with the same LMK and share the sender's PMK; frames at a long-range rate
+ * only to boards in long-range mode ({@link RadioPhyControl}).
  */
 import type { BoardRadioPort, RadioReception, RadioSendResult, RadioTransmission } from '../../../sim/micropython/board-radio-port.ts';
+import { transmissionPhyRate, type RadioPhyControl } from '../../../sim/micropython/radio-phy-port.ts';
+import { isLongRangeRate, phyRateMbps } from '../../../sim/radio/phy-rate.ts';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(b);
 
 /** One board's port, with its state readable by tests. */
-export class FakeRadioPort implements BoardRadioPort {
+export class FakeRadioPort implements BoardRadioPort, RadioPhyControl {
   wifiActive = false;
+  longRange = false;
   channel = 1;
   addresses: Uint8Array[] = [];
   espNowActive = false;
@@ -39,6 +43,10 @@ export class FakeRadioPort implements BoardRadioPort {
 
   setEspNowActive(on: boolean): void {
     this.espNowActive = on;
+  }
+
+  setLongRange(on: boolean): void {
+    this.longRange = on;
   }
 
   setKeys(pmk: Uint8Array, peers: ReadonlyMap<string, Uint8Array | null>): void {
@@ -85,9 +93,11 @@ export class FakeRadioMedium {
     this.transmissions.push(frame);
     if (this.silent) return new Promise<RadioSendResult>(() => {});
     const group = ((frame.dst[0] ?? 0) & 1) === 1;
+    const longRange = isLongRangeRate(phyRateMbps(transmissionPhyRate(frame)) ?? 1);
     let acked = false;
     for (const port of this.#ports) {
       if (port === sender || !sender.wifiActive || !port.wifiActive || port.channel !== sender.channel) continue;
+      if (longRange && !port.longRange) continue;
       if (!group && !port.addresses.some((mac) => same(mac, frame.dst))) continue;
       if (!group) acked = true;
       if (!port.espNowActive || (frame.encrypt && !this.#keysMatch(sender, port, frame))) continue;

@@ -26,7 +26,7 @@ describe('RadioHostBridge', () => {
   it('passes Wi-Fi, ESP-NOW and key state to the port', () => {
     const { bridge, port } = setup();
     expect(port.receiverCount).toBe(1);
-    bridge.handle({ type: 'radio-wifi', active: true, addresses: [MAC_A], channel: 6 });
+    bridge.handle({ type: 'radio-wifi', active: true, addresses: [MAC_A], channel: 6, longRange: false });
     expect(port).toMatchObject({ wifiActive: true, channel: 6, addresses: [MAC_A] });
     const ring = RadioReceiveRing.create(100);
     bridge.handle({ type: 'radio-espnow', active: true, ringBuffer: ring.buffer });
@@ -39,9 +39,9 @@ describe('RadioHostBridge', () => {
 
   it('counts unicast answers as the medium gives them and group sends as delivered', async () => {
     const { bridge, wakes } = setup();
-    bridge.handle({ type: 'radio-wifi', active: true, addresses: [MAC_A], channel: 1 });
-    bridge.handle({ type: 'radio-send', src: MAC_A, dst: MAC_B, payload: Uint8Array.of(1), encrypt: false });
-    bridge.handle({ type: 'radio-send', src: MAC_A, dst: BROADCAST, payload: Uint8Array.of(1), encrypt: false });
+    bridge.handle({ type: 'radio-wifi', active: true, addresses: [MAC_A], channel: 1, longRange: false });
+    bridge.handle({ type: 'radio-send', src: MAC_A, dst: MAC_B, payload: Uint8Array.of(1), encrypt: false, phyRate: 0 });
+    bridge.handle({ type: 'radio-send', src: MAC_A, dst: BROADCAST, payload: Uint8Array.of(1), encrypt: false, phyRate: 0 });
     await flush();
     expect(bridge.mailbox.counters()).toEqual({ txResponses: 2, txFailures: 1, rxPackets: 0, rxDropped: 0 });
     expect(wakes()).toBe(2);
@@ -62,7 +62,7 @@ describe('RadioHostBridge', () => {
 
   it('answers unicast sends as not delivered without a port', async () => {
     const bridge = new RadioHostBridge(undefined, () => {});
-    bridge.handle({ type: 'radio-send', src: MAC_A, dst: MAC_B, payload: Uint8Array.of(1), encrypt: false });
+    bridge.handle({ type: 'radio-send', src: MAC_A, dst: MAC_B, payload: Uint8Array.of(1), encrypt: false, phyRate: 0 });
     await flush();
     expect(bridge.mailbox.counters()).toMatchObject({ txResponses: 1, txFailures: 1 });
   });
@@ -70,9 +70,9 @@ describe('RadioHostBridge', () => {
   it('turns the board off at the medium and stops receiving when disposed', async () => {
     const { bridge, port, medium } = setup();
     medium.silent = false;
-    bridge.handle({ type: 'radio-wifi', active: true, addresses: [MAC_A], channel: 3 });
+    bridge.handle({ type: 'radio-wifi', active: true, addresses: [MAC_A], channel: 3, longRange: false });
     bridge.handle({ type: 'radio-espnow', active: true, ringBuffer: RadioReceiveRing.create(100).buffer });
-    bridge.handle({ type: 'radio-send', src: MAC_A, dst: MAC_B, payload: Uint8Array.of(1), encrypt: false });
+    bridge.handle({ type: 'radio-send', src: MAC_A, dst: MAC_B, payload: Uint8Array.of(1), encrypt: false, phyRate: 0 });
     bridge.dispose();
     await flush();
     expect(port).toMatchObject({ wifiActive: false, espNowActive: false, addresses: [] });
