@@ -50,8 +50,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       'changed files only, verified by hash; files dropped from the bundle are deleted')
     .option('--no-wait', 'fail at once (exit 3, BOARDS_BUSY) when another run holds a board, instead of waiting for it')
     .option('--wait-timeout <seconds>', 'give up waiting for boards held by other runs after this long (exit 3, BOARDS_BUSY)', parseSeconds)
+    .option('--roles <n|all>', 'for multitest files given directly (path/test.py): run each with this many assignments ' +
+      'of instances to boards, or all of them; passes only when every assignment does', parseRoles)
     .addOption(logLevel)
-    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; app?: string; firmware?: string; logLevel: string; wait?: boolean; waitTimeout?: number }) => {
+    .action(async (suites: string[], options: { bench?: string; junit?: string; json?: boolean; board?: string[]; app?: string; firmware?: string; logLevel: string; wait?: boolean; waitTimeout?: number; roles?: number | 'all' }) => {
       exitCode = await runCommand({ suites, ...options }, io);
     });
 
@@ -152,6 +154,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr.write(`hil: ${describeError(err)}\n`);
     return exitCodeFor(err);
   }
+}
+
+function parseRoles(value: string): number | 'all' {
+  if (value === 'all') return 'all';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 720) throw new HilError('USAGE', `--roles must be "all" or a whole number from 1 to 720 (got "${value}")`);
+  return n;
 }
 
 function parseMillis(value: string): number {

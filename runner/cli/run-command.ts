@@ -37,13 +37,15 @@ export interface RunOptions {
   wait?: boolean;
   /** `--wait-timeout <seconds>`. */
   waitTimeout?: number;
+  /** `--roles <n|all>`: role permutations for multitest files given directly. */
+  roles?: number | 'all';
 }
 
 export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
   const logger = createLogger(options.logLevel);
   const benchFile = options.bench === undefined ? DEFAULT_BENCH_FILE : resolve(io.cwd, options.bench);
   const bench = loadBench(benchFile, { stateHome: stateHomeFrom(io.env) });
-  const suites = options.suites.map((ref) => loadSuite(ref, io.cwd));
+  const suites = options.suites.map((ref) => loadSuite(ref, io.cwd, options.roles === undefined ? {} : { roles: options.roles }));
   let boards = selectBoards(bench, options.board);
   // With --firmware the image is read and checked for every board before anything opens; boards of
   // another chip than the image's are left out (or refused when named with --board).

@@ -30,8 +30,8 @@ export const BUILTIN_SUITES_DIR = resolve(dirname(new URL(import.meta.url).pathn
  * — or a single multitest file (`path/test.py` with its `.exp` beside it), run as a suite of one test on
  * as many boards as it has instances.
  */
-export function loadSuite(ref: string, cwd: string = process.cwd()): LoadedSuite {
-  if (ref.endsWith('.py')) return multitestFileSuite(ref, cwd);
+export function loadSuite(ref: string, cwd: string = process.cwd(), options: { roles?: number | 'all' } = {}): LoadedSuite {
+  if (ref.endsWith('.py')) return multitestFileSuite(ref, cwd, options.roles ?? 1);
   const dir = locateSuite(ref, cwd);
   const manifestPath = join(dir, 'suite.yaml');
   const text = readFileSync(manifestPath, 'utf8');
@@ -84,14 +84,14 @@ export function loadSuite(ref: string, cwd: string = process.cwd()): LoadedSuite
 }
 
 /** A suite of one test: the multitest file at `ref`, on one set of as many boards as it has instances. */
-function multitestFileSuite(ref: string, cwd: string): LoadedSuite {
+function multitestFileSuite(ref: string, cwd: string, roles: number | 'all'): LoadedSuite {
   const file = loadMultitestFile(ref, cwd);
   const name = basename(file.path);
   const manifest = suiteManifestSchema.parse({
     name: name.replace(/\.py$/, '').replace(/[^\w.-]/g, '_'),
     description: `multitest ${file.path}`,
     boards: { count: file.instanceCount, placement: 'one-set' },
-    tests: [{ name, steps: [{ multitest: name }] }],
+    tests: [{ name, steps: [{ multitest: name, roles }] }],
   });
   return { dir: dirname(file.path), ref, manifest, scripts: new Map(), multitests: new Map([[name, file]]) };
 }

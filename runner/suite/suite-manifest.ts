@@ -89,6 +89,11 @@ const multitestStep = z.object({
   multitest: z.string().regex(/^[\w./-]+\.py$/, 'must be a .py multitest file inside the suite folder'),
   /** An instance that prints no line for this long gets TIMEOUT in its output, as upstream (10 s). */
   instanceTimeoutMs: timeoutMs.default(10_000),
+  /**
+   * Role permutations: run the file this many times with different assignments of instances to the
+   * set's boards (`all`: every assignment). The test passes only when every run does. Default 1.
+   */
+  roles: z.union([z.number().int().min(1).max(720), z.literal('all')]).default(1),
 }).strict();
 
 export const stepSchema = z.union([boardStepSchema, benchStepSchema, multitestStep], {

@@ -18,6 +18,7 @@ import { BenchStepRunner } from './bench-step-runner.ts';
 import { recoverBoard } from './recovery-ladder.ts';
 import { isBenchStep, isMultitestStep, type BenchStep, type BoardStep, type MultitestStep } from './suite-manifest.ts';
 import { runMultitest } from '../multitest/multitest-engine.ts';
+import { runMultitestRoles } from '../multitest/role-assignments.ts';
 import { testFinishedFields } from '../multitest/multitest-result.ts';
 
 export interface RunSuitesRequest {
@@ -209,17 +210,41 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
   });
 }
 
-/** Runs a multitest file on the first boards of the set; its verdict becomes the test's outcome. */
+/**
+ * Runs a multitest file on the first boards of the set (or, with `roles`, under several assignments of
+ * instances to the set's boards); the verdicts become the test's outcome: an error wins, then a
+ * failure; skipped only when every run skipped.
+ */
 async function runMultitestStep(suite: LoadedSuite, step: MultitestStep, boards: (BoardConnection | undefined)[], context: SuiteContext):
   Promise<ReturnType<typeof testFinishedFields> & { infrastructure: boolean }> {
   const file = suite.multitests.get(step.multitest);
   if (file === undefined) throw new HilError('SUITE_INVALID', `suite ${suite.ref}: multitest ${step.multitest} was not loaded`);
-  const connected = boards.slice(0, file.instanceCount).filter((board): board is BoardConnection => board !== undefined);
-  const result = await runMultitest(file, connected, {
+  const options = {
     logger: context.logger, clock: context.clock, instanceTimeoutMs: step.instanceTimeoutMs,
     ...(context.signal ? { signal: context.signal } : {}),
+  };
+  const connected = boards.filter((board): board is BoardConnection => board !== undefined);
+  const results = step.roles === 1
+    ? [await runMultitest(file, connected.slice(0, file.instanceCount), options)]
+    : await runMultitestRoles(file, connected, { ...options, assignments: step.roles });
+  const infrastructure = results.some((r) => r.verdict === 'error' && r.error?.kind === 'infrastructure');
+  if (results.length === 1) return { ...testFinishedFields(results[0]!), infrastructure };
+  const fields = results.map(testFinishedFields);
+  const rank = { error: 3, failed: 2, passed: 1, skipped: 0 } as const;
+  const worst = fields.reduce((a, b) => (rank[b.outcome] > rank[a.outcome] ? b : a));
+  const properties: Record<string, string> = { 'roles.runs': String(results.length) };
+  results.forEach((result, index) => {
+    for (const [key, value] of Object.entries(fields[index]!.properties)) properties[`roles${index + 1}.${key}`] = value;
+    properties[`roles${index + 1}.assignment`] = result.testName;
   });
-  return { ...testFinishedFields(result), infrastructure: result.verdict === 'error' && result.error?.kind === 'infrastructure' };
+  const bad = results.map((result, index) => ({ result, field: fields[index]! })).filter(({ field }) => field.outcome === worst.outcome);
+  return {
+    outcome: worst.outcome,
+    ...(worst.outcome !== 'passed' ? { message: `${bad.length} of ${results.length} role assignments ${worst.outcome}: ${bad[0]!.result.testName}: ${bad[0]!.field.message ?? ''}` } : {}),
+    details: fields.map((field, index) => `### ${results[index]!.testName}: ${field.outcome}${field.message ? ` — ${field.message}` : ''}\n${field.details ?? ''}`).join('\n'),
+    properties,
+    infrastructure,
+  };
 }
 
 /**

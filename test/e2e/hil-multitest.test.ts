@@ -56,4 +56,17 @@ describe('hil run with multitest files', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/exchange\.py has 2 instances but the suite's board sets have 1 board/);
   }, 180_000);
+
+  it('--roles all runs every assignment of instances to boards and passes only when all do', async () => {
+    const junit = join(work, 'roles.xml');
+    const result = await runHil(['run', join(fixtures, 'exchange.py'), '--bench', benchFile, '--roles', 'all', '--junit', junit], { env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toContain('name="roles.runs" value="2"');
+    expect(xml).toContain('name="roles1.assignment" value="exchange.py on e1|e2"');
+    expect(xml).toContain('name="roles2.assignment" value="exchange.py on e2|e1"');
+    const bad = await runHil(['run', join(fixtures, 'exchange.py'), '--bench', benchFile, '--roles', '0'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--roles must be "all" or a whole number/);
+  }, 120_000);
 });
