@@ -44,6 +44,7 @@ export const ErrorCodes = {
   BOARDS_BUSY: { kind: 'infrastructure', summary: 'boards are leased by another run and the run would not wait (--no-wait) or gave up (--wait-timeout)' },
   LEASE_LOST: { kind: 'infrastructure', summary: 'a held board lease was taken over after missed heartbeats' },
   BOARD_REBOOTED: { kind: 'infrastructure', summary: 'a board rebooted unexpectedly during a test (the console is the evidence)' },
+  USB_DESCRIPTOR_INVALID: { kind: 'infrastructure', summary: "a device's USB descriptors are malformed or break USB 2.0 ch. 9, so a host would not enumerate it" },
   BOARD_NOT_ENUMERATED: { kind: 'infrastructure', summary: 'a board did not enumerate on its hub port within its deadline' },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
