@@ -4,43 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isHilError } from '../../runner/errors.ts';
-import type { SerialLink } from '../../runner/link/serial-link.ts';
 import { decodeAscii, decodeOutput, InstanceLineReader } from '../../runner/multitest/instance-line-reader.ts';
 import { ByteReader } from '../../runner/repl/byte-reader.ts';
+import { HandFedLink } from '../repl/hand-fed-link.ts';
 import { flushTasks, ManualClock } from '../repl/manual-clock.ts';
 
-/** A link the test feeds by hand. */
-class HandFedLink implements SerialLink {
-  readonly url = 'hand://fed';
-  readonly baudRate = 115200;
-  isOpen = true;
-  readonly signals = { dtr: false, rts: false };
-  private readonly data = new Set<(chunk: Uint8Array) => void>();
-  private readonly gone = new Set<(err: Error) => void>();
-  feed(bytes: string | Uint8Array): void {
-    const chunk = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-    for (const listener of this.data) listener(chunk);
-  }
-  vanish(): void {
-    this.isOpen = false;
-    for (const listener of this.gone) listener(new Error('unplugged'));
-  }
-  async write(): Promise<void> {}
-  onData(listener: (chunk: Uint8Array) => void): () => void {
-    this.data.add(listener);
-    return () => this.data.delete(listener);
-  }
-  onGone(listener: (err: Error) => void): () => void {
-    this.gone.add(listener);
-    return () => this.gone.delete(listener);
-  }
-  async setSignals(): Promise<void> {}
-  async setBaudRate(): Promise<void> {}
-  async purgeInput(): Promise<void> {}
-  async close(): Promise<void> {
-    this.isOpen = false;
-  }
-}
 
 function setup(): { link: HandFedLink; clock: ManualClock; lines: InstanceLineReader } {
   const link = new HandFedLink();

@@ -1,44 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isHilError, type HilError } from '../../runner/errors.ts';
-import type { SerialLink } from '../../runner/link/serial-link.ts';
 import { ByteReader } from '../../runner/repl/byte-reader.ts';
+import { HandFedLink } from './hand-fed-link.ts';
 import { flushTasks, ManualClock } from './manual-clock.ts';
 
-const enc = new TextEncoder();
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
-/** A link the test feeds by hand. */
-class PipeLink implements SerialLink {
-  readonly url = 'pipe://test';
-  readonly baudRate = 115200;
-  readonly signals = { dtr: true, rts: true };
-  isOpen = true;
-  private readonly data = new Set<(chunk: Uint8Array) => void>();
-  private readonly gone = new Set<(err: Error) => void>();
-  feed(chunk: string | Uint8Array): void {
-    const bytes = typeof chunk === 'string' ? enc.encode(chunk) : chunk;
-    for (const listener of this.data) listener(bytes);
-  }
-  vanish(): void {
-    this.isOpen = false;
-    for (const listener of this.gone) listener(new Error('unplugged'));
-  }
-  async write(): Promise<void> {}
-  onData(listener: (chunk: Uint8Array) => void): () => void {
-    this.data.add(listener);
-    return () => this.data.delete(listener);
-  }
-  onGone(listener: (err: Error) => void): () => void {
-    this.gone.add(listener);
-    return () => this.gone.delete(listener);
-  }
-  async setSignals(): Promise<void> {}
-  async setBaudRate(): Promise<void> {}
-  async purgeInput(): Promise<void> {}
-  async close(): Promise<void> {
-    this.isOpen = false;
-  }
-}
 
 async function rejection(promise: Promise<unknown>): Promise<HilError> {
   const err = await promise.then(
@@ -51,7 +18,7 @@ async function rejection(promise: Promise<unknown>): Promise<HilError> {
 
 describe('ByteReader', () => {
   it('reads until a pattern split across chunks and returns what came before it', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     const pending = reader.readUntil('raw REPL; CTRL-B to exit\r\n>', { timeoutMs: 1000 });
     link.feed('\x00garbage> raw RE');
@@ -64,7 +31,7 @@ describe('ByteReader', () => {
   });
 
   it('finds a pattern already buffered without waiting', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     link.feed('ab\x04cd\x04');
     expect(text(await reader.readUntil(Uint8Array.of(4), { timeoutMs: 0 }))).toBe('ab\x04');
@@ -72,7 +39,7 @@ describe('ByteReader', () => {
   });
 
   it('reads exact byte counts', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     const pending = reader.readExact(3, { timeoutMs: 1000 });
     link.feed('R');
@@ -82,7 +49,7 @@ describe('ByteReader', () => {
   });
 
   it('drain discards only what is buffered', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     link.feed('old bytes');
     expect(reader.drain()).toBe(9);
@@ -92,7 +59,7 @@ describe('ByteReader', () => {
 
   it('times out at the deadline with phase and last bytes as evidence', async () => {
     const clock = new ManualClock();
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link, { clock, boardId: 's3-a', portPath: '1-1.3' });
     const pending = rejection(reader.readUntil('>', { timeoutMs: 5000, phase: 'enter raw REPL: banner' }));
     link.feed('MicroPython v1.24\x1b[0m\r\n');
@@ -110,7 +77,7 @@ describe('ByteReader', () => {
 
   it('applies the idle timeout between bytes', async () => {
     const clock = new ManualClock();
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link, { clock });
     const pending = rejection(reader.readUntil('\x04', { timeoutMs: 60_000, idleTimeoutMs: 1000 }));
     await flushTasks(1);
@@ -127,7 +94,7 @@ describe('ByteReader', () => {
   });
 
   it('fails with LINK_GONE when the link vanishes mid-read, and on later reads', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     const pending = rejection(reader.readUntil('\x04', { timeoutMs: 60_000, phase: 'exec: stdout' }));
     link.feed('partial output');
@@ -140,7 +107,7 @@ describe('ByteReader', () => {
   });
 
   it('still returns bytes that arrived before the link vanished', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     link.feed('last words\x04');
     link.vanish();
@@ -148,14 +115,14 @@ describe('ByteReader', () => {
   });
 
   it('fails with LINK_GONE when the link was closed', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     await link.close();
     expect((await rejection(reader.readExact(1, { timeoutMs: 60_000 }))).code).toBe('LINK_GONE');
   });
 
   it('fails with ABORTED when the signal fires', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     const controller = new AbortController();
     const pending = rejection(reader.readUntil('>', { timeoutMs: 60_000, signal: controller.signal }));
@@ -165,7 +132,7 @@ describe('ByteReader', () => {
 
   it('waits for quiet without consuming, bounded by its deadline', async () => {
     const clock = new ManualClock();
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link, { clock });
     let done = false;
     const quiet = reader.waitForQuiet(100, { timeoutMs: 10_000 }).then(() => (done = true));
@@ -194,7 +161,7 @@ describe('ByteReader', () => {
   });
 
   it('keeps a bounded transcript of everything received, including bytes read', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link, { transcriptBytes: 16 });
     link.feed('0123456789');
     await reader.readExact(10, { timeoutMs: 0 });
@@ -206,7 +173,7 @@ describe('ByteReader', () => {
   });
 
   it('bounds unread bytes by dropping the oldest', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link, { maxBufferBytes: 8 });
     link.feed('abcdef');
     link.feed('ghijkl');
@@ -217,7 +184,7 @@ describe('ByteReader', () => {
   });
 
   it('refuses overlapping reads', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     const first = reader.readExact(1, { timeoutMs: 1000 });
     await expect(reader.readExact(1, { timeoutMs: 1000 })).rejects.toThrow(/overlapping/);
@@ -226,7 +193,7 @@ describe('ByteReader', () => {
   });
 
   it('dispose stops listening and fails pending reads with LINK_GONE', async () => {
-    const link = new PipeLink();
+    const link = new HandFedLink();
     const reader = new ByteReader(link);
     const pending = rejection(reader.readExact(1, { timeoutMs: 60_000 }));
     reader.dispose();
