@@ -14,9 +14,7 @@ let a: RadioBoard;
 let b: RadioBoard;
 
 beforeAll(async () => {
-  const boot = (mac: Uint8Array): Promise<RadioBoard> => RadioBoard.boot({ mac, radio: medium.createPort() });
-  [a, b] = await Promise.all([boot(MAC_A), boot(MAC_B)]);
-  await Promise.all([a, b].map((board) => board.run(SETUP)));
+  [a, b] = await RadioBoard.bootAll(medium, [MAC_A, MAC_B], SETUP) as [RadioBoard, RadioBoard];
 });
 afterAll(async () => {
   await Promise.all([a, b].map((board) => board.stop()));

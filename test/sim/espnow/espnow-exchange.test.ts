@@ -14,9 +14,7 @@ let b: RadioBoard;
 let c: RadioBoard;
 
 beforeAll(async () => {
-  const boot = (mac: Uint8Array): Promise<RadioBoard> => RadioBoard.boot({ mac, radio: medium.createPort() });
-  [a, b, c] = await Promise.all([boot(MAC_A), boot(MAC_B), boot(MAC_C)]);
-  await Promise.all([a, b, c].map((board) => board.run(SETUP)));
+  [a, b, c] = await RadioBoard.bootAll(medium, [MAC_A, MAC_B, MAC_C], SETUP) as [RadioBoard, RadioBoard, RadioBoard];
 });
 afterAll(async () => {
   await Promise.all([a, b, c].map((board) => board.stop()));

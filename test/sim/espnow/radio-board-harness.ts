@@ -32,6 +32,13 @@ export class RadioBoard {
   }
 
   /** Starts a board and enters its raw REPL. */
+  /** Boots one board per MAC on `medium`, side by side, and runs `setup` on each. */
+  static async bootAll(medium: { createPort(): NonNullable<RadioBoardOptions['radio']> }, macs: readonly Uint8Array[], setup: string): Promise<RadioBoard[]> {
+    const boards = await Promise.all(macs.map((mac) => RadioBoard.boot({ mac, radio: medium.createPort() })));
+    await Promise.all(boards.map((board) => board.run(setup)));
+    return boards;
+  }
+
   static async boot(options: RadioBoardOptions): Promise<RadioBoard> {
     const host = new WasmMicroPythonHost({
       boardId: `radio-${Buffer.from(options.mac).toString('hex')}`,
