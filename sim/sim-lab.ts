@@ -173,8 +173,17 @@ export class SimLab {
         servers.push(server);
         boards.push({ spec, board, url: server.url });
         const place = hubPlan.placements[index]!;
+        const hub = hubs[place.hubIndex]!;
+        // The endpoint stands for the board's tty: it exists while the host has the board's serial
+        // device enumerated (a native-USB board re-enumerating drops its clients, as a vanished tty does).
+        server.setDevicePresent(false);
+        const portPath = `${hub.portPath}.${place.port}`;
+        hub.onHotplug((event) => {
+          if (event.type === 'attach' && event.device.portPath === portPath) server.setDevicePresent(event.device.serial !== null);
+          else if (event.type === 'detach' && event.portPath === portPath) server.setDevicePresent(false);
+        });
         // An RFC 2217 client is the lab's "program holding the tty open" (keeps its tty number taken).
-        hubs[place.hubIndex]!.attach(place.port, board, { url: server.url, isSerialPortOpen: () => server.hasClient });
+        hub.attach(place.port, board, { url: server.url, isSerialPortOpen: () => server.hasClient });
       }
       applyRadioSettings(radio, options.boards.map((b) => b.id), options.radio ?? {});
       for (const hub of hubs) hub.powerOnAllPorts();

@@ -4,6 +4,7 @@
  * path; tty names and USB serial strings are facts to report, never keys (DESIGN.md, layer 1).
  */
 import type { UsbControlDevice } from '../usb/usb-control-device.ts';
+import type { UsbTransferDevice } from '../usb/usb-transfer-device.ts';
 
 /** One enumerated USB device, as the host sees it. */
 export interface DiscoveredUsbDevice {
@@ -48,6 +49,11 @@ export interface BenchDiscovery {
   onHotplug(listener: (event: UsbHotplugEvent) => void): () => void;
   /** The hub at `portPath` for class requests (port power), or null when no such hub is enumerated. */
   openHub(portPath: string): Promise<UsbControlDevice | null>;
+  /**
+   * The device at `portPath` for descriptor reads and transfers (the host-side USB view,
+   * runner/usb/usb-device-view.ts), or null when nothing is enumerated there.
+   */
+  openDevice(portPath: string): Promise<UsbTransferDevice | null>;
   /** Stops watching. Idempotent. */
   close(): Promise<void>;
 }

@@ -10,6 +10,8 @@ import { exitCodeFor, HilError, isHilError } from '../errors.ts';
 import { EsptoolFlasher } from '../flash/esptool-flasher.ts';
 import { FirmwarePreparation } from '../flash/firmware-preparation.ts';
 import { openLink } from '../link/open-link.ts';
+import { createBoardLinkReopener } from '../bench/board-link-reopener.ts';
+import { systemClock } from '../repl/clock.ts';
 import { createLogger } from '../logger.ts';
 import { FlashProgressBar } from '../report/flash-progress-bar.ts';
 import type { CliIo } from './cli-io.ts';
@@ -52,8 +54,10 @@ export async function flashCommand(file: string, options: FlashOptions, io: CliI
   const session = leased.session;
   let exitCode = 0;
   try {
+    const reopen = createBoardLinkReopener({ usb: session.usb, openLink, clock: systemClock, logger });
     const results = await Promise.allSettled(session.boards.map((endpoint) => preparation.prepare(endpoint, {
       openLink,
+      reopen,
       logger: logger.child({ board: endpoint.boardId }),
       progress: (message) => { if (!bar) io.stderr.write(`  ${endpoint.boardId}: ${message}\n`); },
       signal: abort.signal,

@@ -15,6 +15,8 @@ import type { ImagePlan } from './image-plan.ts';
 import { partsMatchRunningFirmware } from './running-firmware-check.ts';
 import { md5Hex } from './sector-diff.ts';
 import type { SerialLink } from '../link/serial-link.ts';
+import { FollowingLink } from '../link/following-link.ts';
+import type { ReopenTarget } from '../bench/board-link-reopener.ts';
 
 export interface FirmwarePreparationOptions {
   plan: ImagePlan;
@@ -66,9 +68,17 @@ export class FirmwarePreparation implements BoardPreparation {
 
   async prepare(endpoint: BoardEndpoint, context: Parameters<BoardPreparation['prepare']>[1]): Promise<void> {
     const { plan, app } = this.options;
-    const link = await context.openLink(endpoint.linkUrl, { timeoutMs: 5000, ...(context.signal ? { signal: context.signal } : {}) });
+    const opened = await context.openLink(endpoint.linkUrl, { timeoutMs: 5000, ...(context.signal ? { signal: context.signal } : {}) });
+    // A native-USB board leaves the bus when reset into its ROM (and back): the link follows it by
+    // port path — to whatever serial device appears while flashing, to the firmware's afterwards.
+    let target: ReopenTarget = 'any-serial';
+    const reopen = context.reopen;
+    const link = reopen === undefined ? opened : new FollowingLink(opened, async () => (await reopen(endpoint, {
+      deadlineMs: REENUMERATION_DEADLINE_MS, target, ...(context.signal ? { signal: context.signal } : {}),
+    })).link, context.logger);
     try {
       const result = await this.#flashUnlessRunning(endpoint, link, context);
+      target = 'firmware';
 
       const repl = new MicroPythonRepl(link, { boardId: endpoint.boardId, portPath: endpoint.portPath, logger: context.logger });
       await repl.enterRawRepl({ timeoutMs: BOOT_TIMEOUT_MS, ...(context.signal ? { signal: context.signal } : {}) });
@@ -89,6 +99,9 @@ export class FirmwarePreparation implements BoardPreparation {
     }
   }
 }
+
+/** A board reset into its ROM or back into its firmware must be on the bus again within this. */
+const REENUMERATION_DEADLINE_MS = 15_000;
 
 /** Turns flash progress into a line per phase and region, and one per 25% of a write. */
 function progressLines(report: (message: string) => void): (event: FlashProgressEvent) => void {

@@ -29,6 +29,8 @@ export interface Rfc2217LinkOptions extends OpenLinkOptions {
 
 /** Text the virtual lab's server (and this client) use for "another client holds the port". */
 export const PORT_IN_USE_TEXT = 'port already in use';
+/** What the lab's server says while the USB device behind the endpoint is off the bus (no tty node). */
+export const NO_DEVICE_TEXT = 'no serial device on this port';
 
 const DEFAULT_BAUD_RATE = 115200;
 const DEFAULT_OPEN_TIMEOUT_MS = 5000;
@@ -340,6 +342,11 @@ export class Rfc2217Link implements SerialLink {
   #notePreOpenText(data: Uint8Array): void {
     this.#preOpenText = (this.#preOpenText + Buffer.from(data).toString('latin1')).slice(-PRE_OPEN_TEXT_BYTES);
     if (this.#preOpenText.includes(PORT_IN_USE_TEXT)) this.#failWaiters(this.#inUseError());
+    else if (this.#preOpenText.includes(NO_DEVICE_TEXT)) this.#failWaiters(this.#noDeviceError());
+  }
+
+  #noDeviceError(): HilError {
+    return new HilError('PORT_UNREACHABLE', `${this.url}: ${NO_DEVICE_TEXT} (the board's USB device is off the bus)`, { portPath: this.url, phase: 'open' });
   }
 
   #inUseError(): HilError {
@@ -354,7 +361,9 @@ export class Rfc2217Link implements SerialLink {
       this.#failWaiters(
         this.#preOpenText.includes(PORT_IN_USE_TEXT)
           ? this.#inUseError()
-          : negotiationError(this.url, 'the server closed the connection during negotiation', this.#socketError),
+          : this.#preOpenText.includes(NO_DEVICE_TEXT)
+            ? this.#noDeviceError()
+            : negotiationError(this.url, 'the server closed the connection during negotiation', this.#socketError),
       );
       return;
     }

@@ -128,7 +128,7 @@ export class MicroPythonRepl implements PythonExecutor {
       if (this.currentState !== 'raw') await this.enterRaw(ctx.deadline - this.clock.now(), options.signal);
       this.reader.readAvailable();
       this.currentState = 'unknown';
-      await this.send(ctx, utf8(code));
+      await this.send(ctx, utf8(code), true);
     });
   }
 
@@ -277,9 +277,9 @@ export class MicroPythonRepl implements PythonExecutor {
     return result;
   }
 
-  private async send(ctx: WireContext, source: Uint8Array): Promise<ExecResult['transfer']> {
+  private async send(ctx: WireContext, source: Uint8Array, boardMayVanish = false): Promise<ExecResult['transfer']> {
     if (this.rawPasteWorks !== false) {
-      const outcome = await sendRawPaste(ctx, source);
+      const outcome = await sendRawPaste(ctx, source, boardMayVanish);
       if (outcome.kind === 'sent') {
         if (this.rawPasteWorks === undefined) {
           this.options.logger?.debug({ boardId: this.options.boardId, windowBytes: outcome.windowBytes }, 'raw-paste accepted');

@@ -4,7 +4,7 @@
  * Follows /work/shared/reference/micropython-host-protocols.md §1.4–§1.6 (mpremote's
  * `raw_paste_write`, `exec_raw_no_follow` and `follow`, re-implemented from that description).
  */
-import { HilError } from '../errors.ts';
+import { HilError, isHilError } from '../errors.ts';
 import type { SerialLink } from '../link/serial-link.ts';
 import type { ByteReader, ReadOptions } from './byte-reader.ts';
 import { escapeBytes } from './byte-text.ts';
@@ -72,7 +72,11 @@ function protocolError(ctx: WireContext, phase: string, message: string, got: Ui
  * acknowledgement. On `R\x00` (refused) the following `>` is consumed; on any other reply (old firmware
  * re-printing the banner) the rest of the banner and its `>` are consumed.
  */
-export async function sendRawPaste(ctx: WireContext, source: Uint8Array): Promise<RawPasteOutcome> {
+/**
+ * `boardMayVanish`: the code resets the board (`machine.reset()`), so a native-USB board may drop off
+ * the bus before its end-of-data acknowledgement arrives; once all data is written that is success.
+ */
+export async function sendRawPaste(ctx: WireContext, source: Uint8Array, boardMayVanish = false): Promise<RawPasteOutcome> {
   await writeBytes(ctx, HostBytes.rawPasteRequest, 'raw-paste request');
   const reply = await ctx.reader.readExact(2, stepOptions(ctx, 'raw-paste reply'));
   if (reply[0] === BoardBytes.rawPasteRefused[0] && reply[1] === BoardBytes.rawPasteRefused[1]) {
@@ -110,7 +114,11 @@ export async function sendRawPaste(ctx: WireContext, source: Uint8Array): Promis
   }
   await writeBytes(ctx, HostBytes.endOfInput, 'raw-paste end of data');
   // Stray credit bytes may precede the acknowledgement; mpremote also just reads up to the `\x04`.
-  await ctx.reader.readUntil(BoardBytes.endOfPart, stepOptions(ctx, 'raw-paste end acknowledgement'));
+  try {
+    await ctx.reader.readUntil(BoardBytes.endOfPart, stepOptions(ctx, 'raw-paste end acknowledgement'));
+  } catch (err: unknown) {
+    if (!(boardMayVanish && isHilError(err, 'LINK_GONE'))) throw err;
+  }
   return { kind: 'sent', windowBytes, endedEarly: false };
 }
 

@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../repl/clock.ts';
 import { sleep } from '../repl/clock.ts';
-import type { BoardConnection } from './board-connection.ts';
+import { isHilError } from '../errors.ts';
+import type { BoardConnection, Reconnection } from './board-connection.ts';
 import { parseProperties, tracebackSummary } from './board-script.ts';
 import type { BoardStep } from './suite-manifest.ts';
 
@@ -41,7 +42,17 @@ export class StepRunner {
     if ('exec' in step) {
       const code = this.scripts.get(step.exec) ?? '';
       const startedAt = this.clock.now();
-      const { stdout, stderr } = await board.repl.exec(code, { timeoutMs: step.timeoutMs, ...(signal ? { signal } : {}) });
+      let result: { stdout: string; stderr: string };
+      try {
+        result = await board.repl.exec(code, { timeoutMs: step.timeoutMs, ...(signal ? { signal } : {}) });
+      } catch (err: unknown) {
+        if (!step.reconnect || !isHilError(err, 'LINK_GONE')) throw err;
+        const reconnection = await board.reconnect({ deadlineMs: step.timeoutMs, ...(signal ? { signal } : {}) });
+        properties[`${step.exec}.execMs`] = String(this.clock.now() - startedAt);
+        recordReconnection(properties, reconnection);
+        return undefined;
+      }
+      const { stdout, stderr } = result;
       properties[`${step.exec}.execMs`] = String(this.clock.now() - startedAt);
       Object.assign(properties, parseProperties(stdout));
       if (stderr !== '') {
@@ -50,9 +61,18 @@ export class StepRunner {
       return undefined;
     }
     if ('soft-reset' in step) {
-      const startedAt = this.clock.now();
-      await board.repl.softReset({ timeoutMs: step['soft-reset'].timeoutMs });
-      properties['softResetMs'] = String(this.clock.now() - startedAt);
+      const { timeoutMs, expectReconnect } = step['soft-reset'];
+      const outcome = await board.softReset({ timeoutMs, ...(signal ? { signal } : {}) });
+      properties['softResetMs'] = String(outcome.softResetMs);
+      if (outcome.reconnection) recordReconnection(properties, outcome.reconnection);
+      if (expectReconnect !== undefined && expectReconnect !== (outcome.reconnection !== undefined)) {
+        return {
+          message: expectReconnect
+            ? 'the serial port stayed up through the soft reset, but the board was expected to leave the USB bus (runtime USB device active)'
+            : 'the board left the USB bus during the soft reset (its serial port vanished), but no runtime USB device was expected',
+          details: board.consoleText().slice(-2000),
+        };
+      }
       return undefined;
     }
     if ('check-firmware-version' in step) {
@@ -66,8 +86,9 @@ export class StepRunner {
     }
     if ('hard-reset' in step) {
       const startedAt = this.clock.now();
-      await this.hardReset(board, step['hard-reset'].timeoutMs, signal);
+      const reconnection = await this.hardReset(board, step['hard-reset'].timeoutMs, signal);
       properties['bootMs'] = String(this.clock.now() - startedAt);
+      if (reconnection) recordReconnection(properties, reconnection);
       return undefined;
     }
     return this.fileRoundTrip(step['file-roundtrip'], board, properties);
@@ -75,9 +96,11 @@ export class StepRunner {
 
   /**
    * Bridge boards: pulse EN through the auto-reset circuit (RTS asserted, DTR released) with GPIO0 high.
-   * Native-USB boards have no such circuit under MicroPython, so they reset themselves.
+   * Native-USB boards have no such circuit under MicroPython, so they reset themselves — and leave the
+   * bus while they do: their serial port is then found again by port path (the result says how).
    */
-  private async hardReset(board: BoardConnection, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  private async hardReset(board: BoardConnection, timeoutMs: number, signal?: AbortSignal): Promise<Reconnection | undefined> {
+    const startedAt = this.clock.now();
     if (board.endpoint.usb === 'uart-bridge') {
       await board.link.setSignals({ dtr: false, rts: true });
       await sleep(this.clock, EN_PULSE_MS, signal);
@@ -85,8 +108,14 @@ export class StepRunner {
     } else {
       await board.repl.execNoFollow('import machine\nmachine.reset()');
     }
-    await board.repl.waitForBoot({ timeoutMs, ...(signal ? { signal } : {}) });
+    try {
+      await board.repl.waitForBoot({ timeoutMs, ...(signal ? { signal } : {}) });
+    } catch (err: unknown) {
+      if (!isHilError(err, 'LINK_GONE')) throw err;
+      return board.reconnect({ deadlineMs: Math.max(1, timeoutMs - (this.clock.now() - startedAt)), ...(signal ? { signal } : {}) });
+    }
     await board.repl.enterRawRepl({ softReset: false, timeoutMs });
+    return undefined;
   }
 
   private async fileRoundTrip(options: { path: string; sizeBytes: number; timeoutMs: number }, board: BoardConnection,
@@ -116,4 +145,12 @@ export class StepRunner {
     }
     return undefined;
   }
+}
+
+/** JUnit properties of a reconnection by port path. */
+function recordReconnection(properties: Record<string, string>, reconnection: Reconnection): void {
+  properties['reconnectMs'] = String(reconnection.reconnectMs);
+  properties['reconnectWaitForDeviceMs'] = String(reconnection.waitedForDeviceMs);
+  properties['reconnectAttempts'] = String(reconnection.attempts);
+  if (reconnection.ttyPath !== null) properties['reconnectTty'] = reconnection.ttyPath;
 }

@@ -17,15 +17,30 @@ import { z } from 'zod';
 
 const timeoutMs = z.number().int().positive().max(3_600_000);
 
-/** Runs a board-side script (path relative to the suite folder) in the raw REPL. */
+/**
+ * Runs a board-side script (path relative to the suite folder) in the raw REPL. With `reconnect`, the
+ * script may take the board off the USB bus (`USBDevice.active()` changes re-enumerate a native-USB
+ * board): its serial port is then found again by port path and the step passes once the board answers
+ * at the raw prompt (records `reconnectMs`, `reconnectAttempts`); what the script printed after the
+ * drop is lost with the old port, so checks belong in a following step.
+ */
 const execStep = z.object({
   exec: z.string().regex(/^[\w./-]+\.py$/, 'must be a .py file inside the suite folder'),
   timeoutMs: timeoutMs.default(10_000),
+  reconnect: z.boolean().default(false),
 }).strict();
 
-/** Soft reset from the raw REPL (Ctrl-D) and re-enter it; records `softResetMs`. */
+/**
+ * Soft reset from the raw REPL (Ctrl-D) and re-enter it; records `softResetMs`. A board that leaves
+ * the bus meanwhile (a runtime USB device was active) is reconnected by port path; then `reconnectMs`,
+ * `reconnectAttempts` and `reconnectTty` are recorded too. `expectReconnect` makes either outcome a
+ * checked expectation.
+ */
 const softResetStep = z.object({
-  'soft-reset': z.object({ timeoutMs: timeoutMs.default(10_000) }).strict().default({ timeoutMs: 10_000 }),
+  'soft-reset': z.object({
+    timeoutMs: timeoutMs.default(10_000),
+    expectReconnect: z.boolean().optional(),
+  }).strict().default({ timeoutMs: 10_000 }),
 }).strict();
 
 /** Hard reset (EN pulse on bridge boards, `machine.reset()` on native USB) and wait for the REPL; records `bootMs`. */

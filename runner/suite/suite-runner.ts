@@ -18,6 +18,8 @@ import { BenchStepRunner } from './bench-step-runner.ts';
 import { recoverBoard } from './recovery-ladder.ts';
 import { isBenchStep, isMultitestStep, type BenchStep, type BoardStep, type MultitestStep } from './suite-manifest.ts';
 import { runMultitest } from '../multitest/multitest-engine.ts';
+import type { MultitestBoard } from '../multitest/board-instance.ts';
+import { createBoardLinkReopener, type BoardLinkReopener } from '../bench/board-link-reopener.ts';
 import { runMultitestRoles } from '../multitest/role-assignments.ts';
 import { testFinishedFields } from '../multitest/multitest-result.ts';
 
@@ -40,6 +42,8 @@ export interface RunSuitesRequest {
 export interface BoardPreparation {
   prepare(endpoint: BoardEndpoint, context: {
     openLink: LinkOpener;
+    /** Finds a board's serial port again by port path after it re-enumerated (native USB resets). */
+    reopen?: BoardLinkReopener;
     logger: Logger;
     progress: (message: string) => void;
     signal?: AbortSignal;
@@ -87,8 +91,10 @@ async function prepareBoards(endpoints: BoardEndpoint[], context: SuiteContext):
   const preparation = context.preparation;
   if (preparation === undefined) return failures;
   const distinct = [...new Map(endpoints.map((endpoint) => [endpoint.boardId, endpoint])).values()];
+  const reopen = createBoardLinkReopener({ usb: context.bench.usb, openLink: context.openLink ?? openLink, clock: context.clock, logger: context.logger });
   const results = await Promise.allSettled(distinct.map((endpoint) => preparation.prepare(endpoint, {
     openLink: context.openLink ?? openLink,
+    reopen,
     logger: context.logger.child({ board: endpoint.boardId }),
     progress: (message) => context.emit({ type: 'progress', message: `${endpoint.boardId}: ${message}`, at: context.clock.now() }),
     ...(context.signal ? { signal: context.signal } : {}),
@@ -114,7 +120,8 @@ async function runSuite(suite: LoadedSuite, sets: BoardEndpoint[][], context: Su
       return;
     }
     try {
-      connections.set(endpoint.boardId, await BoardConnection.connect(endpoint, opener, context.logger, context.signal));
+      const reopen = createBoardLinkReopener({ usb: context.bench.usb, openLink: opener, clock: context.clock, logger: context.logger });
+      connections.set(endpoint.boardId, await BoardConnection.connect(endpoint, opener, context.logger, { reopen, clock: context.clock, ...(context.signal ? { signal: context.signal } : {}) }));
     } catch (err: unknown) {
       connectErrors.set(endpoint.boardId, err);
     }
@@ -215,15 +222,25 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
  * instances to the set's boards); the verdicts become the test's outcome: an error wins, then a
  * failure; skipped only when every run skipped.
  */
+/** A board that announced a reboot must be back on the bus (and at the raw prompt) within this. */
+const RECONNECT_AFTER_REBOOT_MS = 15_000;
+
 async function runMultitestStep(suite: LoadedSuite, step: MultitestStep, boards: (BoardConnection | undefined)[], context: SuiteContext):
   Promise<ReturnType<typeof testFinishedFields> & { infrastructure: boolean }> {
   const file = suite.multitests.get(step.multitest);
   if (file === undefined) throw new HilError('SUITE_INVALID', `suite ${suite.ref}: multitest ${step.multitest} was not loaded`);
+  const connected = boards.filter((board): board is BoardConnection => board !== undefined);
   const options = {
     logger: context.logger, clock: context.clock, instanceTimeoutMs: step.instanceTimeoutMs,
     ...(context.signal ? { signal: context.signal } : {}),
+    // A native-USB board leaves the bus on an announced hard reset: found again by its port path.
+    reconnect: async (board: MultitestBoard, signal?: AbortSignal): Promise<MultitestBoard> => {
+      const connection = connected.find((c) => c.endpoint.boardId === board.endpoint.boardId);
+      if (connection === undefined) throw new HilError('LINK_GONE', `board ${board.endpoint.boardId} vanished and is not one of this run's connections`);
+      await connection.reconnect({ deadlineMs: RECONNECT_AFTER_REBOOT_MS, ...(signal ? { signal } : {}) });
+      return connection;
+    },
   };
-  const connected = boards.filter((board): board is BoardConnection => board !== undefined);
   const results = step.roles === 1
     ? [await runMultitest(file, connected.slice(0, file.instanceCount), options)]
     : await runMultitestRoles(file, connected, { ...options, assignments: step.roles });

@@ -18,6 +18,12 @@ export interface Rfc2217ServerOptions {
  */
 export const PORT_IN_USE_LINE = 'hil: port already in use by another client\r\n';
 
+/**
+ * The line sent to a client that connects while the board's serial device is not on the bus (the
+ * tty node does not exist). `Rfc2217Link` recognises it and fails its open with `LINK_GONE`.
+ */
+export const NO_DEVICE_LINE = 'hil: no serial device on this port right now\r\n';
+
 /** How long a refused client may linger after the in-use line before it is cut off. */
 const REFUSED_LINGER_MS = 1000;
 
@@ -26,6 +32,10 @@ const REFUSED_LINGER_MS = 1000;
  * esptool.py, pyserial/mpremote and the rig's own `Rfc2217Link` can use it (reference §12.6).
  * A second client gets {@link PORT_IN_USE_LINE} and is closed; when the client goes, the port is free
  * for the next one. Socket errors (resets, garbage) end that client quietly; the server carries on.
+ *
+ * The server stands for a tty node: {@link setDevicePresent}(false) — the USB device behind it left the
+ * bus — ends the client's connection, as reads on a vanished tty fail, and refuses new clients with
+ * {@link NO_DEVICE_LINE} until the device is back.
  */
 export class Rfc2217Server {
   /** `rfc2217://<host>:<port>` for clients. */
@@ -47,6 +57,7 @@ export class Rfc2217Server {
   };
   #session: Rfc2217Session | undefined;
   #closing: Promise<void> | undefined;
+  #devicePresent = true;
 
   private constructor(server: net.Server, serialPort: SimSerialPort, host: string, port: number) {
     this.#server = server;
@@ -87,6 +98,25 @@ export class Rfc2217Server {
     return this.#session !== undefined;
   }
 
+  /** Whether the serial device behind this endpoint is on the bus (see the class note). */
+  get devicePresent(): boolean {
+    return this.#devicePresent;
+  }
+
+  /**
+   * The serial device appeared on or left the bus. Leaving ends the client's connection at once
+   * (what was in flight is lost, as with an unplugged cable); the line settings are kept for the
+   * next client, as a reopened tty starts from the driver's settings.
+   */
+  setDevicePresent(present: boolean): void {
+    if (present === this.#devicePresent) return;
+    this.#devicePresent = present;
+    if (present) return;
+    const session = this.#session;
+    this.#session = undefined;
+    session?.end();
+  }
+
   /** Stops listening and disconnects every client. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
@@ -108,8 +138,12 @@ export class Rfc2217Server {
       socket.destroy();
       return;
     }
+    if (!this.#devicePresent) {
+      this.#refuse(socket, NO_DEVICE_LINE);
+      return;
+    }
     if (this.#session !== undefined) {
-      this.#refuse(socket);
+      this.#refuse(socket, PORT_IN_USE_LINE);
       return;
     }
     const session: Rfc2217Session = new Rfc2217Session(socket, this.#serialPort, this.#lines, () => {
@@ -118,10 +152,10 @@ export class Rfc2217Server {
     this.#session = session;
   }
 
-  #refuse(socket: net.Socket): void {
+  #refuse(socket: net.Socket, line: string): void {
     // Whatever the refused client sends is ignored; reading it keeps its writes from blocking.
     socket.resume();
-    socket.end(PORT_IN_USE_LINE);
+    socket.end(line);
     setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
   }
 }

@@ -13,6 +13,10 @@ import { EsptoolFlasher } from '../../runner/flash/esptool-flasher.ts';
 import type { FlashProgressEvent } from '../../runner/flash/flasher.ts';
 import { planImageBytes } from '../../runner/flash/image-plan.ts';
 import { openRfc2217Link } from '../../runner/link/rfc2217-link.ts';
+import { FollowingLink } from '../../runner/link/following-link.ts';
+import { createBoardLinkReopener } from '../../runner/bench/board-link-reopener.ts';
+import { DiscoveryBenchUsb } from '../../runner/bench/discovery-bench-usb.ts';
+import { systemClock } from '../../runner/repl/clock.ts';
 import type { SerialLink } from '../../runner/link/serial-link.ts';
 import { silentLogger } from '../../runner/logger.ts';
 import { buildFirmware } from '../../sim/firmware/image-builder.ts';
@@ -71,7 +75,9 @@ describe.skipIf(!romLoaderAvailable)('EsptoolFlasher against the virtual lab (RF
       const plan = planImageBytes(v1.merged(), `${spec.id}-v1.25.0.bin`, { chip: spec.chip, flashSizeBytes: spec.flashSizeBytes, boardId: spec.id });
       expect(plan.parts.find((p) => p.name === 'app')!.data.length).toBeGreaterThan(1_400_000);
 
-      const link = await openRfc2217Link(board.linkUrl);
+      // The S3 leaves the bus when reset into its ROM and back: the link follows it by port path.
+      const reopen = createBoardLinkReopener({ usb: new DiscoveryBenchUsb(lab.discovery), openLink: openRfc2217Link, clock: systemClock, logger: silentLogger() });
+      const link = new FollowingLink(await openRfc2217Link(board.linkUrl), async () => (await reopen(board, { deadlineMs: 15_000, target: 'any-serial' })).link);
       try {
         const console = consoleOf(link);
         let resetMark = 0;

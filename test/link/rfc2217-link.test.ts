@@ -287,6 +287,23 @@ describe('Rfc2217Link with the virtual lab server', () => {
     expect(next.isOpen).toBe(true);
   });
 
+  it('loses its connection when the device leaves the bus; opens fail with PORT_UNREACHABLE until it is back', async () => {
+    const link = await open();
+    const gone: Error[] = [];
+    link.onGone((err) => gone.push(err));
+    server.setDevicePresent(false);
+    await waitFor(() => gone.length === 1, 'onGone');
+    expectHilError(gone[0], 'LINK_GONE');
+    expect(port.calls).toContainEqual({ op: 'setHostAttached', attached: false });
+    const refused = await rejection(openRfc2217Link(server.url, { timeoutMs: 3000 }));
+    expectHilError(refused, 'PORT_UNREACHABLE');
+    expect((refused as Error).message).toContain('off the bus');
+    server.setDevicePresent(true);
+    const again = await open();
+    expect(again.isOpen).toBe(true);
+    await link.close();
+  });
+
   it('notices the server going away: onGone fires, writes reject with LINK_GONE', async () => {
     const link = await open();
     const gone: Error[] = [];

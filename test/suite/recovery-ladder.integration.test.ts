@@ -7,10 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardEndpoint } from '../../runner/bench/board-endpoint.ts';
 import { DiscoveryBenchUsb } from '../../runner/bench/discovery-bench-usb.ts';
+import { createBoardLinkReopener } from '../../runner/bench/board-link-reopener.ts';
 import { openRfc2217Link } from '../../runner/link/rfc2217-link.ts';
 import { silentLogger } from '../../runner/logger.ts';
 import { systemClock } from '../../runner/repl/clock.ts';
-import { MicroPythonRepl } from '../../runner/repl/micropython-repl.ts';
+import { BoardConnection } from '../../runner/suite/board-connection.ts';
 import { recoverBoard } from '../../runner/suite/recovery-ladder.ts';
 import { SimLab, type SimLabBoardSpec } from '../../sim/sim-lab.ts';
 
@@ -35,23 +36,23 @@ describe('recovery ladder on the virtual lab', () => {
     it(`${specs[index]!.id} (${specs[index]!.usb}) stuck in download mode comes back by ${expected}`, async () => {
       const spec = specs[index]!;
       const simBoard = lab.boards[index]!;
-      const endpoint: BoardEndpoint = { boardId: spec.id, portPath: spec.portPath, chip: spec.chip, usb: spec.usb === 'native' ? 'native' : 'uart-bridge', linkUrl: simBoard.url, expectedMac: spec.mac };
-      const link = await openRfc2217Link(simBoard.url);
+      const endpoint: BoardEndpoint = { boardId: spec.id, portPath: spec.portPath, chip: spec.chip, usb: spec.usb === 'native' ? 'native' : 'uart-bridge', linkUrl: simBoard.url, expectedMac: spec.mac,
+        ...(spec.usb === 'native' ? { runtimeUsbId: '303a:4001' } : {}) };
+      const reopen = createBoardLinkReopener({ usb, openLink: openRfc2217Link, clock: systemClock, logger: silentLogger() });
+      const board = await BoardConnection.connect(endpoint, openRfc2217Link, silentLogger(), { reopen });
       try {
-        const repl = new MicroPythonRepl(link, { boardId: spec.id, portPath: spec.portPath, logger: silentLogger() });
-        await repl.enterRawRepl({ softReset: false, timeoutMs: 15_000 });
-        await repl.execNoFollow('import machine\nmachine.bootloader()');
+        await board.repl.execNoFollow('import machine\nmachine.bootloader()');
         const deadline = Date.now() + 5000;
         while (simBoard.board.state !== 'rom-download' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         expect(simBoard.board.state).toBe('rom-download');
 
-        const rung = await recoverBoard({ endpoint, link, repl }, { usb, clock: systemClock, logger: silentLogger(), powerOffMs: 300 });
+        const rung = await recoverBoard(board, { usb, clock: systemClock, logger: silentLogger(), powerOffMs: 300, reconnectTimeoutMs: 1000 });
         expect(rung).toBe(expected);
         expect(simBoard.board.state).toBe('app-running');
-        const { stdout } = await repl.exec('print(6 * 7)', { timeoutMs: 5000 });
+        const { stdout } = await board.repl.exec('print(6 * 7)', { timeoutMs: 5000 });
         expect(stdout.trim()).toBe('42');
       } finally {
-        await link.close();
+        await board.close();
       }
     }, 90_000);
   }
