@@ -183,13 +183,15 @@ export class MicroPythonRepl implements PythonExecutor {
   /**
    * Soft-resets from the raw REPL (§2.1): `\x04` at an empty prompt; the board answers `OK\r\n`,
    * `MPY: soft reboot\r\n`, boot output and the raw banner. Returns the boot output. The board stays
-   * in the raw REPL. Errors: `TIMEOUT`, `LINK_GONE` (a board with a runtime USB device drops off, §2.4).
+   * in the raw REPL. With `via`, the reset is triggered by executing that code instead of Ctrl-D
+   * (`machine.soft_reset()`, `raise SystemExit`: a forced exit of the raw REPL's program, §1.5).
+   * Errors: `TIMEOUT`, `LINK_GONE` (a board with a runtime USB device drops off, §2.4).
    */
-  softReset(options: Omit<ExecOptions, 'idleTimeoutMs'> = {}): Promise<string> {
+  softReset(options: Omit<ExecOptions, 'idleTimeoutMs'> & { via?: string } = {}): Promise<string> {
     return this.serialised(async () => {
       const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
       if (this.currentState !== 'raw') await this.enterRaw(timeoutMs, options.signal);
-      return this.softResetAtPrompt(timeoutMs, options.signal);
+      return this.softResetAtPrompt(timeoutMs, options.signal, options.via);
     });
   }
 
@@ -343,10 +345,15 @@ export class MicroPythonRepl implements PythonExecutor {
   }
 
   /** `\x04` at the idle raw prompt; each wait gets its own `timeoutMs` as mpremote (§1.3 step 4). */
-  private async softResetAtPrompt(timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+  private async softResetAtPrompt(timeoutMs: number, signal: AbortSignal | undefined, via?: string): Promise<string> {
     this.currentState = 'unknown';
     let ctx = this.context(timeoutMs, signal);
-    await writeBytes(ctx, HostBytes.endOfInput, 'soft reset');
+    if (via === undefined) {
+      await writeBytes(ctx, HostBytes.endOfInput, 'soft reset');
+    } else {
+      this.reader.readAvailable();
+      await this.send(ctx, utf8(via), true);
+    }
     await this.reader.readUntil(BoardBytes.softRebootTail, stepOptions(ctx, 'soft reset: reboot notice'));
     ctx = this.context(timeoutMs, signal);
     const boot = await this.reader.readUntil(BoardBytes.rawBannerAndPrompt, stepOptions(ctx, 'soft reset: banner'));

@@ -26,6 +26,15 @@ const FACTS_SNIPPET = [
   "print(repr((u.version.split(' ')[0], u.machine, ':'.join('%02x' % b for b in machine.unique_id()))))",
 ].join('\n');
 
+/** The ways to soft-reset a board from the raw REPL (reference micropython-host-protocols.md §2). */
+export type SoftResetTrigger = 'ctrl-d' | 'machine.soft_reset' | 'SystemExit';
+
+/** Code that ends in a soft reset when run in the raw REPL. */
+const SOFT_RESET_CODE: Readonly<Record<Exclude<SoftResetTrigger, 'ctrl-d'>, string>> = {
+  'machine.soft_reset': 'import machine\nmachine.soft_reset()',
+  SystemExit: 'raise SystemExit',
+};
+
 /** Raw prompt after a reconnect: the board is idle (or finishing boot.py), answers within this. */
 const RESYNC_TIMEOUT_MS = 5000;
 
@@ -49,8 +58,11 @@ export interface ConnectOptions {
   clock?: Clock;
 }
 
+/** Placeholder until the facts are read (the connection object exists before, for its soft reset). */
+const PENDING_FACTS: BoardFacts = { boardId: '', portPath: '', linkUrl: '', chip: 'esp32', mac: '', firmwareVersion: '' };
+
 export class BoardConnection {
-  readonly facts: BoardFacts;
+  #facts: BoardFacts;
   #link: SerialLink;
   #repl: MicroPythonRepl;
   /** Console text of the links closed by reconnects, so {@link consoleText} keeps the whole story. */
@@ -61,7 +73,16 @@ export class BoardConnection {
     private readonly clock: Clock) {
     this.#link = link;
     this.#repl = repl;
-    this.facts = facts;
+    this.#facts = facts;
+  }
+
+  /** What the board reported when connected (firmware version, machine, MAC). */
+  get facts(): BoardFacts {
+    return this.#facts;
+  }
+
+  private set facts(facts: BoardFacts) {
+    this.#facts = facts;
   }
 
   /** Opens the link, enters the raw REPL with a soft reset (clean VM, as mpremote does) and reads facts. */
@@ -70,12 +91,17 @@ export class BoardConnection {
     const link = await openLink(endpoint.linkUrl, { timeoutMs: 5000, ...(signal ? { signal } : {}) });
     const boardLogger = logger.child({ board: endpoint.boardId });
     const repl = new MicroPythonRepl(link, { boardId: endpoint.boardId, portPath: endpoint.portPath, logger: boardLogger });
+    let connection: BoardConnection | undefined;
     try {
-      await repl.enterRawRepl({ softReset: true, timeoutMs: 15_000 });
-      const facts = await readFacts(endpoint, repl);
-      return new BoardConnection(endpoint, link, repl, facts, boardLogger, reopen, openLink, clock ?? systemClock);
+      await repl.enterRawRepl({ softReset: false, timeoutMs: 15_000 });
+      connection = new BoardConnection(endpoint, link, repl, PENDING_FACTS, boardLogger, reopen, openLink, clock ?? systemClock);
+      // A board left with a runtime USB device (an earlier run, a boot.py) re-enumerates here: followed.
+      await connection.softReset({ timeoutMs: 15_000, ...(signal ? { signal } : {}) });
+      connection.facts = await readFacts(endpoint, connection.repl);
+      return connection;
     } catch (err: unknown) {
       await link.close();
+      if (connection !== undefined && connection.link !== link) await connection.link.close();
       throw err;
     }
   }
@@ -117,10 +143,11 @@ export class BoardConnection {
    * Soft reset from the raw REPL (§2.1). A board that drops off the bus meanwhile (a runtime USB
    * device was active, §2.4) is reconnected; the result says so and how long it took.
    */
-  async softReset(options: { timeoutMs: number; signal?: AbortSignal }): Promise<{ softResetMs: number; reconnection?: Reconnection }> {
+  async softReset(options: { timeoutMs: number; via?: SoftResetTrigger; signal?: AbortSignal }): Promise<{ softResetMs: number; reconnection?: Reconnection }> {
     const startedAt = this.clock.now();
+    const via = options.via === undefined || options.via === 'ctrl-d' ? {} : { via: SOFT_RESET_CODE[options.via] };
     try {
-      await this.#repl.softReset({ timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+      await this.#repl.softReset({ timeoutMs: options.timeoutMs, ...via, ...(options.signal ? { signal: options.signal } : {}) });
       return { softResetMs: this.clock.now() - startedAt };
     } catch (err: unknown) {
       if (!isHilError(err, 'LINK_GONE')) throw err;

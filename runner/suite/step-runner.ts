@@ -61,8 +61,8 @@ export class StepRunner {
       return undefined;
     }
     if ('soft-reset' in step) {
-      const { timeoutMs, expectReconnect } = step['soft-reset'];
-      const outcome = await board.softReset({ timeoutMs, ...(signal ? { signal } : {}) });
+      const { timeoutMs, via, expectReconnect } = step['soft-reset'];
+      const outcome = await board.softReset({ timeoutMs, via, ...(signal ? { signal } : {}) });
       properties['softResetMs'] = String(outcome.softResetMs);
       if (outcome.reconnection) recordReconnection(properties, outcome.reconnection);
       if (expectReconnect !== undefined && expectReconnect !== (outcome.reconnection !== undefined)) {

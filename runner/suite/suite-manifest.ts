@@ -39,8 +39,10 @@ const execStep = z.object({
 const softResetStep = z.object({
   'soft-reset': z.object({
     timeoutMs: timeoutMs.default(10_000),
+    /** What triggers it: Ctrl-D at the raw prompt (default), `machine.soft_reset()`, or `raise SystemExit`. */
+    via: z.enum(['ctrl-d', 'machine.soft_reset', 'SystemExit']).default('ctrl-d'),
     expectReconnect: z.boolean().optional(),
-  }).strict().default({ timeoutMs: 10_000 }),
+  }).strict().default({ timeoutMs: 10_000, via: 'ctrl-d' }),
 }).strict();
 
 /** Hard reset (EN pulse on bridge boards, `machine.reset()` on native USB) and wait for the REPL; records `bootMs`. */
