@@ -15,7 +15,11 @@ export type UsbKind =
 /** Who drives the console: the chip (ROM, bootloader, a non-MicroPython app) or MicroPython. */
 export type ConsoleOwner = 'chip' | 'micropython';
 
-/** Which identity the USB host sees. */
+/**
+ * Which identity the USB host sees: the bridge's, the ROM's USB-Serial-JTAG, or whatever MicroPython's
+ * TinyUSB stack presents through the board's USB device controller (the built-in CDC, a runtime
+ * `machine.USBDevice` device, or nothing while it is disconnected).
+ */
 export type UsbIdentityKind = 'bridge' | 'usb-serial-jtag' | 'tinyusb-cdc';
 
 /** One row of the table. */

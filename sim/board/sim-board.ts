@@ -6,12 +6,18 @@
  * States: `off` → (power on) `reset` (EN low or strapping window open) → `rom-download` or
  * `booting` (MicroPython starting) → `app-running`; an unbootable flash gives `boot-loop`, which
  * reboots every `bootLoopIntervalMs` until reset or power-off.
+ *
+ * USB: a bridge-wired board always shows its bridge; a native-USB board shows the ROM's
+ * USB-Serial-JTAG outside MicroPython and, while MicroPython runs, whatever its USB device controller
+ * ({@link BoardUsbController}, handed to the interpreter) puts on the bus.
  */
 import type { BoardRadioPort } from '../micropython/board-radio-port.ts';
 import type { Logger } from 'pino';
 import type { ChipName } from '../../runner/firmware/esp-chips.ts';
 import type { FirmwareIdentity, MicroPythonHost, MicroPythonHostOptions, ResetCause } from '../micropython/micropython-host.ts';
 import type { QuirkValue } from '../firmware/build-info.ts';
+import type { UsbPresentation } from '../usb/usb-port-device.ts';
+import { BoardUsbController } from '../usbd/board-usb-controller.ts';
 import { systemClock, type BoardClock, type TimerHandle } from './board-clock.ts';
 import { crlf, romBanner, type BootMode, type ChipResetCause } from './boot-rom.ts';
 import { planNormalBoot, type BootPlan } from './boot-sequence.ts';
@@ -24,7 +30,7 @@ import { silentRomLoader, type RomLoader, type RomLoaderSession } from './rom-lo
 import type { SimSerialPort } from './sim-serial-port.ts';
 import { SimUart, type ModemLines } from './sim-uart.ts';
 import { DEFAULT_STRAPPING_WINDOW_MS, StrappingWindow } from './strapping-window.ts';
-import { tinyUsbCdcIdentity, usbSerialJtagIdentity, type UsbDeviceIdentity } from './usb-identity.ts';
+import { usbSerialJtagIdentity, type UsbDeviceIdentity } from './usb-identity.ts';
 
 /** Board states (see the module note). */
 export type SimBoardState = 'off' | 'reset' | 'rom-download' | 'booting' | 'app-running' | 'boot-loop';
@@ -105,6 +111,7 @@ export class SimBoard {
   readonly #circuits: Readonly<Record<ResetCircuitName, ResetCircuit>>;
   readonly #stateListeners: ListenerSet<[SimBoardState, SimBoardState]>;
   readonly #hostErrorListeners: ListenerSet<[unknown]>;
+  readonly #usbController: BoardUsbController | null;
 
   #state: SimBoardState = 'off';
   /** Bumped on every reset and power change; async work of an older epoch is void. */
@@ -140,6 +147,9 @@ export class SimBoard {
     const onListenerError = (err: unknown) => this.#logger?.error({ err }, 'board listener threw');
     this.#stateListeners = new ListenerSet(onListenerError);
     this.#hostErrorListeners = new ListenerSet(onListenerError);
+    this.#usbController = options.usb.kind === 'native-usb'
+      ? new BoardUsbController({ mac: this.mac, clock: this.#clock, ...(this.#logger ? { logger: this.#logger } : {}) })
+      : null;
     this.#circuits = {
       'transistor-auto-reset': new TransistorAutoReset(),
       'usb-serial-jtag': new UsbSerialJtagReset(),
@@ -176,19 +186,39 @@ export class SimBoard {
   }
 
   /**
-   * What the USB host currently sees, or null while unpowered. On native USB this changes between
-   * USB-Serial-JTAG and MicroPython's TinyUSB CDC; re-read it on every state change.
+   * What the USB host currently sees (VID/PID/strings), or null while nothing is on the bus. On native
+   * USB this changes between USB-Serial-JTAG and what MicroPython's USB stack presents; re-read it on
+   * every state change and every {@link onUsbChange}.
    */
   get usbIdentity(): UsbDeviceIdentity | null {
+    const presentation = this.usbPresentation;
+    return presentation === null ? null : { ...presentation.identity };
+  }
+
+  /**
+   * The full presentation for the hub: identity only for a bridge and the ROM's USB-Serial-JTAG;
+   * descriptors, a bus and a connection generation while MicroPython's USB stack is connected.
+   */
+  get usbPresentation(): UsbPresentation | null {
     if (this.#state === 'off') return null;
     switch (this.#profile().identity) {
       case 'bridge':
-        return this.#usb.kind === 'uart-bridge' ? { ...this.#usb.bridge } : null;
+        return this.#usb.kind === 'uart-bridge' ? identityOnly(this.#usb.bridge) : null;
       case 'usb-serial-jtag':
-        return usbSerialJtagIdentity(this.mac);
+        return identityOnly(usbSerialJtagIdentity(this.mac));
       case 'tinyusb-cdc':
-        return tinyUsbCdcIdentity(this.mac, this.#firmware?.version ?? '');
+        return this.#usbController?.presentation ?? null;
     }
+  }
+
+  /** The native-USB board's USB device controller (null on a bridge-wired board). */
+  get usbController(): BoardUsbController | null {
+    return this.#usbController;
+  }
+
+  /** Calls `listener` when the USB presentation changes without a state change. Returns unsubscribe. */
+  onUsbChange(listener: () => void): () => void {
+    return this.#usbController?.onChange(listener) ?? (() => {});
   }
 
   /** Subscribes to state changes `(state, previous)`. Returns unsubscribe. */
@@ -351,6 +381,7 @@ export class SimBoard {
     await this.#hostStopped;
     if (epoch !== this.#epoch) return;
     const fsPartition = plan.filesystemPartition;
+    this.#usbController?.startRun(plan.firmware.version);
     try {
       const host = this.#createHost({
         boardId: this.id,
@@ -359,6 +390,8 @@ export class SimBoard {
         filesystem: new FlashFilesystemStore(this.flash, fsPartition?.offset ?? 0, fsPartition?.sizeBytes ?? 0),
         quirks: plan.quirks,
         ...(this.#radio ? { radio: this.#radio } : {}),
+        // Native-USB boards: the interpreter's TinyUSB glue and `machine.USBDevice` drive the controller.
+        ...(this.#usbController ? { usb: this.#usbController } : {}),
       });
       this.#host = host;
       this.#hostUnsubscribes = [
@@ -374,7 +407,10 @@ export class SimBoard {
         }),
       ];
       await host.start(HOST_RESET_CAUSE[cause]);
-      if (epoch === this.#epoch) this.#setState('app-running');
+      if (epoch !== this.#epoch) return;
+      // Firmware that has not taken over the USB stack by now never will: the built-in CDC appears.
+      this.#usbController?.runStarted();
+      this.#setState('app-running');
     } catch (err: unknown) {
       if (epoch !== this.#epoch) return;
       // The board stays in `booting`: like firmware that hangs during start-up.
@@ -389,6 +425,7 @@ export class SimBoard {
     this.#bootLoopTimer = null;
     this.#romSession?.stop();
     this.#romSession = null;
+    this.#usbController?.endRun();
     for (const unsubscribe of this.#hostUnsubscribes) unsubscribe();
     this.#hostUnsubscribes = [];
     this.#firmware = null;
@@ -428,6 +465,11 @@ export class SimBoard {
     this.#logger?.info({ state, previous }, 'board state');
     this.#stateListeners.emit(state, previous);
   }
+}
+
+/** A device the host knows by its identity alone (a bridge, the ROM's USB-Serial-JTAG): always a tty. */
+function identityOnly(identity: UsbDeviceIdentity): UsbPresentation {
+  return { generation: 0, identity: { ...identity }, makesTty: true };
 }
 
 function text(s: string): Uint8Array {

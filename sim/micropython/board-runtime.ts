@@ -1,12 +1,14 @@
 /**
  * `_board_hw`: the JavaScript module through which the Python board modules (`board-modules/*.py`)
  * reach the simulated hardware — identity facts, the CPU clock setting, non-busy sleeps, the waits of
- * asyncio's loop and reset requests. Runs in the interpreter's worker.
+ * asyncio's loop, reset requests, the radio and the native USB device stack. Runs in the interpreter's worker.
  */
 import { randomBytes } from 'node:crypto';
 import type { BoardHardware, FirmwareIdentity, ResetCause } from './micropython-host.ts';
 import type { InputRing } from './input-ring.ts';
 import { createRadioModule, type BoardRadio } from './radio-board-module.ts';
+import { createUsbdModule } from './usbd-board-module.ts';
+import type { UsbdStack } from './usbd-stack.ts';
 
 /** `machine.reset_cause()` values (ports/esp32/modmachine.h). */
 export const RESET_CAUSE_CODES: Readonly<Record<ResetCause, number>> = {
@@ -37,6 +39,18 @@ export interface BoardRuntimeState {
   cpuFreqHz: number;
   /** Wi-Fi state and the ESP-NOW endpoint (the worker deinitialises ESP-NOW at each soft reset). */
   radio: BoardRadio;
+  /** The native USB device stack (what the bus shows survives; the runtime device is dropped at soft reset). */
+  usb: UsbdStack;
+}
+
+/**
+ * Schedules the board's pending interrupt callbacks (ESP-NOW receive, USB device events) at a VM safe
+ * point; true when it scheduled any. Every source is polled, whatever the others report.
+ */
+export function dispatchBoardIrqs(state: BoardRuntimeState): boolean {
+  const radio = state.radio.espnow.dispatchIrq();
+  const usb = state.usb.dispatchIrq();
+  return radio || usb;
 }
 
 /** What {@link createBoardRuntimeModule} needs. */
@@ -132,8 +146,8 @@ export function espNowPollFlags(espnow: BoardRadio['espnow']): number {
 /** The object registered as Python module `_board_hw`. */
 export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string, unknown> {
   const { hardware, firmware, state } = deps;
-  // ESP-NOW receive callbacks are scheduled at the safe points of sleeps and waits.
-  const radioIrq = (): boolean => state.radio.espnow.dispatchIrq();
+  // ESP-NOW receive and USB device callbacks are scheduled at the safe points of sleeps and waits.
+  const boardIrqs = (): boolean => dispatchBoardIrqs(state);
   const [major, minor, micro, prerelease] = versionTuple(firmware.version);
   return {
     version: firmware.version,
@@ -165,19 +179,20 @@ export function createBoardRuntimeModule(deps: BoardRuntimeDeps): Record<string,
     random_hex: (n: number) => randomBytes(Math.max(0, Math.floor(n))).toString('hex'),
     sleep_ms: (ms: number) => {
       deps.beforeBlock();
-      return sleepInterruptibly(deps.ring, ms, radioIrq);
+      return sleepInterruptibly(deps.ring, ms, boardIrqs);
     },
     wait_event: (ms: number) => {
       deps.beforeBlock();
-      return waitForEvent(deps.ring, ms, radioIrq);
+      return waitForEvent(deps.ring, ms, boardIrqs);
     },
     // asyncio's loop: read the doorbell, check timers and polled objects, then wait on that value.
     doorbell: () => deps.ring.doorbell(),
     wait_doorbell: (seen: number, ms: number) => {
       deps.beforeBlock();
-      return waitForDoorbell(deps.ring, seen, ms, radioIrq);
+      return waitForDoorbell(deps.ring, seen, ms, boardIrqs);
     },
     radio: { ...createRadioModule(state.radio, deps.beforeBlock), espnow_poll: () => espNowPollFlags(state.radio.espnow) },
+    usbd: createUsbdModule(state.usb),
     request_reset: (kind: string) => deps.requestReset(kind === 'bootloader' ? 'bootloader' : 'hard'),
   };
 }

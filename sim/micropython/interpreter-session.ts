@@ -9,7 +9,7 @@
  */
 import { BOARD_MODULE_ROOT, type ConsoleOutput } from './console-output.ts';
 import { BoardFilesystem, BOARD_FS_ROOT } from './board-filesystem.ts';
-import { createBoardRuntimeModule, type BoardRuntimeState } from './board-runtime.ts';
+import { createBoardRuntimeModule, dispatchBoardIrqs, type BoardRuntimeState } from './board-runtime.ts';
 import type { FsImageEntry } from './fs-image.ts';
 import type { InputRing } from './input-ring.ts';
 import type { BoardHardware, FirmwareIdentity, ResetCause } from './micropython-host.ts';
@@ -60,7 +60,7 @@ export async function runSession(context: SessionContext, start: SessionStart): 
   const vm = await context.loader.load({
     heapBytes: VM_HEAP_BYTES,
     stdout: (byte) => output.fromVm(byte),
-    onClockRead: () => context.state.radio.espnow.dispatchIrq(),
+    onClockRead: () => dispatchBoardIrqs(context.state),
   });
   context.post({ type: 'interrupt-wiring', memory: vm.memory, bodies: await context.loader.interruptFunctionBodies() });
 
@@ -104,10 +104,14 @@ export async function runSession(context: SessionContext, start: SessionStart): 
     return { mode, entries: fs.entries() };
   };
 
-  // _boot.py, then boot.py, then main.py in friendly mode (ports/esp32/main.c).
+  // _boot.py, then boot.py, then main.py in friendly mode (ports/esp32/main.c); USB connects after
+  // boot.py (mp_usbd_init, before the forced-exit check as in the ports' main.c), so a runtime device
+  // boot.py activated is what the host enumerates first (§2.3, §8.5).
   vm.callFunction('_board_init', 'boot_globals');
   if (start.freshFilesystem) output.fromVmText('Performing initial setup\n');
   const bootResult = runBootScript(vm, 'boot.py');
+  output.flush();
+  context.state.usb.initAfterBoot();
   if (bootResult === 'exit') return end(start.mode);
   if (start.mode === 'friendly' && bootResult !== 'error') {
     if (runBootScript(vm, 'main.py') === 'exit') return end(start.mode);
@@ -123,11 +127,11 @@ export async function runSession(context: SessionContext, start: SessionStart): 
   for (;;) {
     const byte = ring.readByte();
     if (byte < 0) {
-      // Idle: everything received so far is processed. ESP-NOW irq callbacks run here as they do
-      // while the board waits for serial input; then send output, persist, sleep until the doorbell
-      // (serial input or a radio frame) rings.
+      // Idle: everything received so far is processed. ESP-NOW irq and USB device callbacks run here
+      // as they do while the board waits for serial input; then send output, persist, sleep until the
+      // doorbell (serial input, a radio frame or a USB event) rings.
       const bell = ring.doorbell();
-      if (context.state.radio.espnow.dispatchIrq()) runScheduledCallbacks(vm);
+      if (dispatchBoardIrqs(context.state)) runScheduledCallbacks(vm);
       output.flush();
       if (!fs.hasOpenWrites) persist();
       if (ring.available() === 0) ring.waitDoorbell(bell);

@@ -3,6 +3,7 @@
  * reset and flash; the host owns the interpreter (one WebAssembly instance in a worker thread), the
  * REPL front-end and the board modules (`machine`, `esp`, `network`, `espnow`, ...).
  */
+import type { BoardUsbPort } from '../usbd/board-usb-port.ts';
 import type { BoardRadioPort } from './board-radio-port.ts';
 
 /** What the flashed firmware says about itself (read from the image by the board's boot code). */
@@ -58,6 +59,12 @@ export interface MicroPythonHostOptions {
    * Absent: the radio transmits into the void (unicast sends are never acknowledged, nothing is received).
    */
   radio?: BoardRadioPort;
+  /**
+   * The board's native USB device controller (ESP32-S3), driven by the firmware's USB stack: the
+   * built-in CDC after `boot.py`, `machine.USBDevice` runtime devices, disconnects at soft reset.
+   * Absent: the firmware's USB goes nowhere (`machine.USBDevice` still works; transfers never complete).
+   */
+  usb?: BoardUsbPort;
 }
 
 /** A running (or stopped) MicroPython interpreter behind a board's serial port. */

@@ -16,6 +16,10 @@ import { RadioMailbox } from './radio-mailbox.ts';
 import { WifiState } from './radio-wifi-state.ts';
 import { runSession, type SessionContext, type SessionStart } from './interpreter-session.ts';
 import { WasmInterpreterLoader } from './wasm-interpreter.ts';
+import { builtinCdcDevice } from '../usbd/builtin-cdc-device.ts';
+import { hasNativeUsb, usbDeviceApiAvailable } from './usbd-availability.ts';
+import { UsbdEventRing } from './usbd-event-ring.ts';
+import { UsbdStack } from './usbd-stack.ts';
 import type { WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 const port = parentPort;
@@ -44,6 +48,15 @@ async function main(): Promise<void> {
     wifi: new WifiState(init.hardware.mac, (message) => post(message)),
     espnow: new EspNowEndpoint({ input: ring, mailbox: RadioMailbox.attach(init.radioMailboxBuffer), post: (message) => post(message) }),
   };
+  // The USB peripheral starts off the bus at power-on; the first connect comes after boot.py.
+  const usb = new UsbdStack({
+    nativeUsb: hasNativeUsb(init.hardware.chip),
+    deviceApi: usbDeviceApiAvailable(init.hardware.chip, init.firmware.version),
+    builtin: builtinCdcDevice(init.hardware.mac, init.firmware.version),
+    events: UsbdEventRing.attach(init.usbdEventBuffer),
+    post: init.usbPort ? (message) => post({ type: 'usbd', message }) : null,
+    flushConsole: () => output.flush(),
+  });
   const context: SessionContext = {
     loader: new WasmInterpreterLoader(),
     ring,
@@ -51,7 +64,7 @@ async function main(): Promise<void> {
     hardware: init.hardware,
     firmware: init.firmware,
     fsCapacityBytes: init.fsCapacityBytes,
-    state: { cpuFreqHz: DEFAULT_CPU_FREQ_HZ, radio },
+    state: { cpuFreqHz: DEFAULT_CPU_FREQ_HZ, radio, usb },
     moduleSources: sources,
     // The firmware's own optional modules (by version) first, then the simulator's extras.
     extraModuleNames: [...firmwareModuleNames(init.firmware.version), ...Object.keys(init.extraModules)],
@@ -61,8 +74,11 @@ async function main(): Promise<void> {
   let start: SessionStart = { cause: init.cause, mode: 'friendly', entries: filesystem.entries, freshFilesystem: filesystem.fresh };
   for (;;) {
     const end = await runSession(context, start);
-    // ports/esp32/main.c: ESP-NOW is deinitialised before the notice; Wi-Fi stays as it is (§2.3).
+    // ports/esp32/main.c: ESP-NOW and runtime USB are deinitialised before the notice; Wi-Fi stays as
+    // it is (§2.3). An active runtime device leaves the bus first, so the host never sees the notice
+    // on the connection it had (§2.4).
     radio.espnow.resetForSoftReboot();
+    usb.deinitForSoftReset();
     output.fromVmText('MPY: soft reboot\n');
     start = { cause: 'soft', mode: end.mode, entries: end.entries, freshFilesystem: false };
   }

@@ -10,6 +10,9 @@
  * - output, filesystem images and reset requests come back as worker messages;
  * - the radio: the worker's Wi-Fi / ESP-NOW messages go to the board's `BoardRadioPort` and the
  *   medium's answers come back through shared memory ({@link RadioHostBridge});
+ * - native USB: the firmware is attached to the board's `BoardUsbPort` for the worker's life; its
+ *   messages go to the port in order and the controller's events come back through shared memory
+ *   ({@link UsbdHostBridge});
  * - an idle board waits in `Atomics.wait` (worker) and on message events (here): no CPU, no timers.
  *
  * {@link stop} terminates the worker, so it works even when Python is stuck in a loop.
@@ -22,6 +25,8 @@ import { KeyboardInterruptLine } from './keyboard-interrupt-line.ts';
 import type { MicroPythonHost, MicroPythonHostOptions, ResetCause } from './micropython-host.ts';
 import { RadioHostBridge } from './radio-host-bridge.ts';
 import { isRadioWorkerMessage } from './radio-messages.ts';
+import { UsbdHostBridge } from './usbd-host-bridge.ts';
+import { isUsbdWorkerMessage } from './usbd-messages.ts';
 import type { WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 /** Options of {@link WasmMicroPythonHost}: the contract's plus simulator extras. */
@@ -40,7 +45,7 @@ export interface WasmMicroPythonHostOptions extends MicroPythonHostOptions {
 
 type Lifecycle =
   | { state: 'stopped' }
-  | { state: 'running'; worker: Worker; ring: InputRing; radio: RadioHostBridge; exited: Promise<void> };
+  | { state: 'running'; worker: Worker; ring: InputRing; radio: RadioHostBridge; usb: UsbdHostBridge; exited: Promise<void> };
 
 interface PendingStart {
   resolve(): void;
@@ -74,6 +79,8 @@ export class WasmMicroPythonHost implements MicroPythonHost {
     await this.stop();
     const ring = InputRing.create();
     const radio = new RadioHostBridge(this.#options.radio, () => ring.ringDoorbell());
+    // Attached before the worker runs: the interpreter drives the USB stack from its first instruction.
+    const usb = new UsbdHostBridge(this.#options.usb, () => ring.ringDoorbell());
     const init: WorkerInit = {
       boardId: this.#options.boardId,
       hardware: { ...this.#options.hardware, mac: this.#options.hardware.mac.slice() },
@@ -83,11 +90,20 @@ export class WasmMicroPythonHost implements MicroPythonHost {
       fsCapacityBytes: this.#options.filesystem.capacityBytes,
       ringBuffer: ring.buffer,
       radioMailboxBuffer: radio.mailbox.buffer,
+      usbdEventBuffer: usb.events.buffer,
+      usbPort: usb.attached,
       extraModules: { ...this.#options.extraModules },
     };
-    const worker = new Worker(workerEntry(), { workerData: init });
+    let worker: Worker;
+    try {
+      worker = new Worker(workerEntry(), { workerData: init });
+    } catch (err: unknown) {
+      radio.dispose();
+      usb.dispose();
+      throw err;
+    }
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    this.#lifecycle = { state: 'running', worker, ring, radio, exited };
+    this.#lifecycle = { state: 'running', worker, ring, radio, usb, exited };
     this.#backlog = [];
     const started = new Promise<void>((resolve, reject) => {
       this.#pendingStart = { resolve, reject, graceTimer: null };
@@ -145,6 +161,7 @@ export class WasmMicroPythonHost implements MicroPythonHost {
     this.#interruptLine = null;
     this.#backlog = [];
     lifecycle.radio.dispose();
+    lifecycle.usb.dispose();
     this.#settleStart(null);
     await lifecycle.worker.terminate();
     await lifecycle.exited;
@@ -185,6 +202,10 @@ export class WasmMicroPythonHost implements MicroPythonHost {
     if (lifecycle.state !== 'running' || lifecycle.worker !== worker) return;
     if (isRadioWorkerMessage(message)) {
       lifecycle.radio.handle(message);
+      return;
+    }
+    if (isUsbdWorkerMessage(message)) {
+      lifecycle.usb.handle(message);
       return;
     }
     switch (message.type) {
@@ -230,6 +251,7 @@ export class WasmMicroPythonHost implements MicroPythonHost {
     if (lifecycle.state !== 'running' || lifecycle.worker !== worker) return;
     const starting = this.#pendingStart !== null;
     lifecycle.radio.dispose();
+    lifecycle.usb.dispose();
     this.#lifecycle = { state: 'stopped' };
     this.#interruptLine = null;
     void worker.terminate();

@@ -5,6 +5,7 @@
  */
 import type { BoardHardware, FirmwareIdentity, ResetCause } from './micropython-host.ts';
 import type { RadioWorkerMessage } from './radio-messages.ts';
+import type { UsbdWorkerMessage } from './usbd-messages.ts';
 import type { InterruptFunctionBodies } from './wasm-interpreter.ts';
 
 /** `workerData` of the interpreter worker. */
@@ -21,6 +22,10 @@ export interface WorkerInit {
   ringBuffer: SharedArrayBuffer;
   /** The `RadioMailbox` buffer (ESP-NOW send/receive counters the host thread keeps). */
   radioMailboxBuffer: SharedArrayBuffer;
+  /** The `UsbdEventRing` buffer (the USB device controller's events). */
+  usbdEventBuffer: SharedArrayBuffer;
+  /** The host has a USB port for the board: post the USB device stack's messages (otherwise post none). */
+  usbPort: boolean;
   /** Additional Python modules (name → source), installed after the board modules. */
   extraModules: Record<string, string>;
 }
@@ -42,4 +47,6 @@ export type WorkerMessage =
   /** The worker cannot go on (the VM failed to load, an internal error). */
   | { type: 'fatal'; message: string }
   /** Wi-Fi / ESP-NOW traffic for the radio medium (see `radio-messages.ts`). */
-  | RadioWorkerMessage;
+  | RadioWorkerMessage
+  /** A message of the USB device stack for the board's USB device controller (see `usbd-messages.ts`). */
+  | UsbdWorkerMessage;

@@ -1,16 +1,25 @@
 /**
  * One downstream port of the simulated hub, together with what the USB host (a Linux kernel, as far
  * as names go) makes of the device on it: power (VBUS) to the device after power-good, connection
- * as the device presents an identity, enumeration (address, tty, attach event) after the connect
- * debounce, and a detach whenever the presented identity changes or goes away.
+ * as the device presents itself, enumeration after the connect debounce — a bus reset, the
+ * descriptors read and checked (a device the host refuses is not enumerated, and says so with an
+ * `enumeration-failed` event), address, tty, SET_CONFIGURATION, attach event — and a detach whenever
+ * the presentation changes (a new connection, even with the same descriptors) or goes away.
  */
 import type { Logger } from 'pino';
-import type { DiscoveredUsbDevice, UsbHotplugEvent } from '../../runner/bench/usb-discovery.ts';
+import type { DiscoveredUsbDevice } from '../../runner/bench/usb-discovery.ts';
+import { encodeSetupPacket } from '../../runner/usb/usb-control-device.ts';
+import type { UsbTransferDevice } from '../../runner/usb/usb-transfer-device.ts';
 import type { BoardClock, TimerHandle } from '../board/board-clock.ts';
 import type { UsbDeviceIdentity } from '../board/usb-identity.ts';
+import { enumerateDescriptors } from './host-enumeration.ts';
+import { HostDeviceSession } from './host-device-session.ts';
+import { HostTransferDevice } from './host-transfer-device.ts';
 import { PortChangeBit, PortStatusBit } from './hub-protocol.ts';
-import { ttyFamilyOf, type UsbHostNumbering } from './usb-host-numbering.ts';
-import type { UsbPortAttachOptions, UsbPortDevice } from './usb-port-device.ts';
+import { hasAcmControl } from './kernel-drivers.ts';
+import type { SimUsbHotplugEvent } from './sim-hotplug-event.ts';
+import { ttyFamilyOf, type TtyFamily, type UsbHostNumbering } from './usb-host-numbering.ts';
+import { presentationOf, type UsbPortAttachOptions, type UsbPortDevice, type UsbPresentation } from './usb-port-device.ts';
 
 /** Delays of a hub, in ms on its clock. */
 export interface HubTimings {
@@ -30,7 +39,7 @@ export interface HubPortContext {
   readonly bus: number;
   readonly timings: HubTimings;
   readonly logger: Logger | undefined;
-  emit(event: UsbHotplugEvent): void;
+  emit(event: SimUsbHotplugEvent): void;
   /** A timer of this port started or ended (the hub tracks when it is idle). */
   activityChanged(): void;
 }
@@ -43,12 +52,19 @@ interface PluggedDevice {
 
 /** A device as the host enumerated it. */
 interface EnumeratedDevice {
+  presentation: UsbPresentation;
+  /** What the host read (for descriptor devices, from the descriptors and strings). */
   identity: UsbDeviceIdentity;
   address: number;
   tty: string | null;
   url: string | undefined;
   isSerialPortOpen: (() => boolean) | undefined;
+  /** For devices with descriptors and a bus: what programs open. */
+  session: HostDeviceSession | null;
 }
+
+/** Standard request SET_CONFIGURATION (USB 2.0 Table 9-4). */
+const SET_CONFIGURATION = 0x09;
 
 /** One hub port (see the module note). */
 export class HubPort {
@@ -59,10 +75,12 @@ export class HubPort {
   #plugged: PluggedDevice | null = null;
   #powered: boolean;
   #powerGoodTimer: TimerHandle | null = null;
-  /** The identity on the wire (D+/D- pull-up plus descriptors); null = nothing connected. */
-  #presented: UsbDeviceIdentity | null = null;
-  #pending: { identity: UsbDeviceIdentity; timer: TimerHandle } | null = null;
+  /** What is on the wire (D+/D- pull-up plus descriptors); null = nothing connected. */
+  #presented: UsbPresentation | null = null;
+  #pending: { presentation: UsbPresentation; timer: TimerHandle } | null = null;
   #enumerated: EnumeratedDevice | null = null;
+  /** The presentation the host refused; not retried until it changes or the port is reset. */
+  #refused: UsbPresentation | null = null;
   #enabled = false;
   #suspended = false;
   /** The host disabled the port (ClearPortFeature(PORT_ENABLE)); no enumeration until a reset or reconnect. */
@@ -111,10 +129,25 @@ export class HubPort {
     };
   }
 
+  /**
+   * A new handle on the device enumerated here, for descriptor reads and transfers; null when nothing
+   * is enumerated or the device presents no descriptors (identity-only devices: UART bridges, the ROM's
+   * USB-Serial-JTAG).
+   */
+  openDevice(): UsbTransferDevice | null {
+    const session = this.#enumerated?.session ?? null;
+    return session === null ? null : new HostTransferDevice(session);
+  }
+
   /** Plugs `device` in. On a powered port it gets power at once. RangeError when the port is taken. */
   plug(device: UsbPortDevice, options: UsbPortAttachOptions): void {
     if (this.#plugged !== null) throw new RangeError(`hub port ${this.portPath} already has a device plugged in`);
-    const unsubscribe = device.onStateChange(() => this.#reconcile());
+    const offState = device.onStateChange(() => this.#reconcile());
+    const offUsb = device.onUsbChange?.(() => this.#reconcile());
+    const unsubscribe = (): void => {
+      offState();
+      offUsb?.();
+    };
     this.#plugged = { device, options, unsubscribe };
     if (this.#powered) device.powerOn();
     else this.#cutDevicePower();
@@ -180,11 +213,17 @@ export class HubPort {
   startReset(): void {
     if (!this.#powered || this.#resetTimer !== null || this.#disposed) return;
     this.#suspended = false;
+    // The device sees SE0 now: it drops its configuration and whatever transfers were pending.
+    this.#presented?.bus?.reset();
     this.#resetTimer = this.#context.clock.setTimeout(() => {
       this.#resetTimer = null;
       this.#changes |= PortChangeBit.C_RESET;
       this.#enabled = this.#presented !== null;
       this.#disabledByHost = false;
+      this.#refused = null;
+      // A device that stays enumerated gets its configuration back, as after Linux's usb_reset_device.
+      const session = this.#enumerated?.session;
+      if (session?.present === true) this.#configure(session);
       this.#reconcile();
       this.#context.activityChanged();
     }, this.#context.timings.portResetMs);
@@ -220,58 +259,96 @@ export class HubPort {
     this.#cancelPowerGood();
     this.#cancelReset();
     this.#cancelPending();
+    this.#enumerated?.session?.end();
     this.#plugged?.unsubscribe();
   }
 
   /**
-   * Brings the host's view in line with what the device presents now: a different (or no) identity
-   * detaches what was enumerated at once; a new one is enumerated after the enumeration delay if it
-   * still holds then. Idempotent; runs on every device state change and port change.
+   * Brings the host's view in line with what the device presents now: a different (or no)
+   * presentation detaches what was enumerated at once; a new one is enumerated after the enumeration
+   * delay if it still holds then. Idempotent; runs on every device state change and port change.
    */
   #reconcile(): void {
     if (this.#disposed) return;
-    const current = this.#powered ? (this.#plugged?.device.usbIdentity ?? null) : null;
-    if (!sameIdentity(current, this.#presented)) {
-      // The device dropped off the bus, came on, or re-attached with another identity (0 → 1 as well).
+    const device = this.#plugged?.device;
+    const current = this.#powered && device !== undefined ? snapshot(presentationOf(device)) : null;
+    if (!samePresentation(current, this.#presented)) {
+      // The device dropped off the bus, came on, or re-attached (0 → 1 as well).
       this.#changes |= PortChangeBit.C_CONNECTION;
-      this.#presented = current === null ? null : { ...current };
+      this.#presented = current;
       this.#enabled = false;
       this.#suspended = false;
       this.#disabledByHost = false;
+      this.#refused = null;
     }
     const enumerated = this.#enumerated;
-    if (enumerated !== null && (this.#disabledByHost || !sameIdentity(enumerated.identity, current))) this.#forget(enumerated);
-    if (current === null || this.#disabledByHost || this.#enumerated !== null) {
+    if (enumerated !== null && (this.#disabledByHost || !samePresentation(enumerated.presentation, current))) this.#forget(enumerated);
+    if (current === null || this.#disabledByHost || this.#enumerated !== null || this.#refused !== null) {
       this.#cancelPending();
       return;
     }
-    if (this.#pending !== null && sameIdentity(this.#pending.identity, current)) return;
+    if (this.#pending !== null && samePresentation(this.#pending.presentation, current)) return;
     this.#cancelPending();
-    const identity = { ...current };
     const timer = this.#context.clock.setTimeout(() => {
       this.#pending = null;
-      this.#enumerate(identity);
+      this.#enumerate(current);
       this.#context.activityChanged();
     }, this.#context.timings.enumerationDelayMs);
-    this.#pending = { identity, timer };
+    this.#pending = { presentation: current, timer };
     this.#context.activityChanged();
   }
 
-  #enumerate(identity: UsbDeviceIdentity): void {
-    const { numbering, bus } = this.#context;
+  #enumerate(presentation: UsbPresentation): void {
+    const { numbering, bus, logger } = this.#context;
     const options = this.#plugged?.options ?? {};
     const address = numbering.reserveAddress(bus);
-    const tty = options.url === undefined ? null : numbering.claimTty(ttyFamilyOf(identity));
     this.#enabled = true;
-    this.#enumerated = { identity, address, tty, url: options.url, isSerialPortOpen: options.isSerialPortOpen };
+    // The reset before SET_ADDRESS: the device's stack hears it (TinyUSB calls its drivers' reset).
+    presentation.bus?.reset();
+    let identity = presentation.identity;
+    let session: HostDeviceSession | null = null;
+    let family: TtyFamily = ttyFamilyOf(identity);
+    if (presentation.descriptors !== undefined) {
+      const read = enumerateDescriptors(presentation.descriptors, this.#plugged?.device.usbSpeed ?? 'full');
+      if (!read.ok) {
+        numbering.releaseAddress(bus, address);
+        this.#refused = presentation;
+        logger?.warn({ portPath: this.portPath, reason: read.reason, codes: read.codes }, `usb ${this.portPath}: device not accepted, can't set config: ${read.reason}`);
+        this.#context.emit({ type: 'enumeration-failed', atMs: this.#context.clock.now(), portPath: this.portPath, reason: read.reason, codes: read.codes });
+        return;
+      }
+      identity = read.identity;
+      if (hasAcmControl(read.configuration)) family = 'ttyACM';
+      if (presentation.bus !== undefined) session = new HostDeviceSession(presentation.bus, read.device, read.configuration);
+    }
+    const tty = options.url === undefined || !presentation.makesTty ? null : numbering.claimTty(family);
+    this.#enumerated = { presentation, identity, address, tty, url: options.url, isSerialPortOpen: options.isSerialPortOpen, session };
+    // As Linux's generic driver: select the first configuration before the device is announced.
+    if (session !== null) this.#configure(session);
     const device = this.discovered();
-    this.#context.logger?.info({ portPath: this.portPath, address, tty, vid: identity.vid, pid: identity.pid }, 'USB device enumerated');
+    logger?.info({ portPath: this.portPath, address, tty, vid: identity.vid, pid: identity.pid }, 'USB device enumerated');
     if (device !== null) this.#context.emit({ type: 'attach', atMs: this.#context.clock.now(), device });
+  }
+
+  /** SET_CONFIGURATION(bConfigurationValue of the one configuration); a refusal is logged as the kernel does. */
+  #configure(session: HostDeviceSession): void {
+    const value = session.configuration.configurationValue;
+    const setup = encodeSetupPacket('out', { requestType: 'standard', recipient: 'device', request: SET_CONFIGURATION, value, index: 0 }, 0);
+    const fail = (why: string): void => {
+      this.#context.logger?.warn({ portPath: this.portPath, configuration: value }, `usb ${this.portPath}: can't set config #${value}, ${why}`);
+    };
+    session.bus.controlOut(setup, new Uint8Array(0), session.signal).then(
+      (result) => (result.status === 'ok' ? session.configurationSelected(value) : fail(`the device answered ${result.status}`)),
+      (err: unknown) => {
+        if (session.present) fail(err instanceof Error ? err.message : String(err));
+      },
+    );
   }
 
   #forget(enumerated: EnumeratedDevice): void {
     const { numbering, bus } = this.#context;
     this.#enumerated = null;
+    enumerated.session?.end();
     numbering.releaseAddress(bus, enumerated.address);
     if (enumerated.tty !== null) numbering.releaseTty(enumerated.tty, enumerated.isSerialPortOpen);
     this.#context.logger?.info({ portPath: this.portPath, address: enumerated.address, tty: enumerated.tty }, 'USB device disconnected');
@@ -310,4 +387,15 @@ export class HubPort {
 export function sameIdentity(a: UsbDeviceIdentity | null, b: UsbDeviceIdentity | null): boolean {
   if (a === null || b === null) return a === b;
   return a.vid === b.vid && a.pid === b.pid && a.manufacturer === b.manufacturer && a.product === b.product && a.serialNumber === b.serialNumber;
+}
+
+/** The same attachment: same connection generation and the same identity (VID, PID, strings). */
+export function samePresentation(a: UsbPresentation | null, b: UsbPresentation | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.generation === b.generation && sameIdentity(a.identity, b.identity);
+}
+
+/** A copy that later changes on the device's side cannot alter (identity objects may be reused). */
+function snapshot(presentation: UsbPresentation | null): UsbPresentation | null {
+  return presentation === null ? null : { ...presentation, identity: { ...presentation.identity } };
 }

@@ -4,17 +4,21 @@
  * {@link UsbControlDevice}) and the host's view of what is plugged in (enumerated devices with
  * addresses and tty names, attach/detach events), which follows the boards: a native-USB ESP32-S3
  * re-enumerates whenever its identity changes (USB-Serial-JTAG ⇄ TinyUSB CDC), a board behind a
- * UART bridge stays enumerated across chip resets while its port has power.
+ * UART bridge stays enumerated across chip resets while its port has power. Devices that present
+ * descriptors have them checked at enumeration (a refused device shows as `enumeration-failed`) and
+ * can be opened for transfers ({@link SimUsbHub.openDevice}).
  */
 import type { Logger } from 'pino';
-import type { DiscoveredUsbDevice, UsbHotplugEvent } from '../../runner/bench/usb-discovery.ts';
+import type { DiscoveredUsbDevice } from '../../runner/bench/usb-discovery.ts';
 import type { UsbControlDevice } from '../../runner/usb/usb-control-device.ts';
+import type { UsbTransferDevice } from '../../runner/usb/usb-transfer-device.ts';
 import { systemClock, type BoardClock } from '../board/board-clock.ts';
 import { ListenerSet } from '../board/listener-set.ts';
 import type { UsbDeviceIdentity } from '../board/usb-identity.ts';
 import { HubControlDevice, type ControlledHub } from './hub-control-device.ts';
 import { HubPort, type HubTimings } from './hub-port.ts';
 import { hubDescriptor, type PowerSwitching } from './hub-protocol.ts';
+import type { SimUsbHotplugEvent } from './sim-hotplug-event.ts';
 import { UsbHostNumbering } from './usb-host-numbering.ts';
 import type { UsbPortAttachOptions, UsbPortDevice } from './usb-port-device.ts';
 
@@ -81,7 +85,7 @@ export class SimUsbHub {
   readonly #numbering: UsbHostNumbering;
   readonly #descriptor: Uint8Array;
   readonly #ports: readonly HubPort[];
-  readonly #hotplug: ListenerSet<[UsbHotplugEvent]>;
+  readonly #hotplug: ListenerSet<[SimUsbHotplugEvent]>;
   #idleWaiters: (() => void)[] = [];
   #disposed = false;
 
@@ -122,7 +126,7 @@ export class SimUsbHub {
       bus: this.#bus,
       timings,
       logger,
-      emit: (event: UsbHotplugEvent) => this.#hotplug.emit(event),
+      emit: (event: SimUsbHotplugEvent) => this.#hotplug.emit(event),
       activityChanged: () => this.#checkIdle(),
     };
     // A hub without power switching has VBUS on every port from the start.
@@ -175,9 +179,21 @@ export class SimUsbHub {
     return [this.#self(), ...devices];
   }
 
-  /** Attach and detach events of the devices on this hub (times on the hub's clock). Returns unsubscribe. */
-  onHotplug(listener: (event: UsbHotplugEvent) => void): () => void {
+  /**
+   * Attach, detach and enumeration-failed events of the devices on this hub (times on the hub's
+   * clock). Returns unsubscribe.
+   */
+  onHotplug(listener: (event: SimUsbHotplugEvent) => void): () => void {
     return this.#hotplug.add(listener);
+  }
+
+  /**
+   * A new handle on the device enumerated at `portPath` (one of this hub's ports), or null when there
+   * is none, it presents no descriptors, or the hub is gone.
+   */
+  openDevice(portPath: string): UsbTransferDevice | null {
+    if (this.#disposed) return null;
+    return this.#ports.find((port) => port.portPath === portPath)?.openDevice() ?? null;
   }
 
   /** A new handle on the hub's control endpoint, closed until `open()`. */

@@ -4,6 +4,7 @@
  * Its numbers are what `BUILTIN_CDC` / `BUILTIN_DEFAULT` report as `itf_max`, `ep_max` and `str_max`,
  * and its descriptors are what a runtime configuration that keeps the built-in driver starts with.
  */
+import type { FunctionSpec } from '../../runner/usb/descriptors/configuration-spec.ts';
 import { encodeConfiguration } from '../../runner/usb/descriptors/encode-configuration.ts';
 import { encodeDeviceDescriptor } from '../../runner/usb/descriptors/device-descriptor.ts';
 import { tinyUsbCdcIdentity, versionAtLeast } from '../board/usb-identity.ts';
@@ -48,37 +49,7 @@ export function builtinCdcDevice(mac: Uint8Array, firmwareVersion: string): Buil
     serialNumberStringIndex: 3,
     numConfigurations: 1,
   });
-  const configurationDescriptor = encodeConfiguration({
-    maxPowerMa: 250,
-    functions: [{
-      association: { functionClass: 0x02, functionSubClass: 0x02, functionProtocol: 0x00 },
-      interfaces: [
-        {
-          number: 0,
-          alternates: [{
-            interfaceClass: 0x02, interfaceSubClass: 0x02, interfaceProtocol: 0x00, stringIndex: CDC_INTERFACE_STRING,
-            classDescriptors: [
-              { kind: 'cdc-header', cdcVersion: 0x0120 },
-              { kind: 'cdc-call-management', capabilities: 0x00, dataInterface: 1 },
-              { kind: 'cdc-acm', capabilities: 0x06 },
-              { kind: 'cdc-union', controlInterface: 0, subordinateInterfaces: [1] },
-            ],
-            endpoints: [{ address: 0x81, transferType: 'interrupt', maxPacketSize: 8, interval: 16 }],
-          }],
-        },
-        {
-          number: 1,
-          alternates: [{
-            interfaceClass: 0x0a,
-            endpoints: [
-              { address: 0x02, transferType: 'bulk', maxPacketSize: 64 },
-              { address: 0x82, transferType: 'bulk', maxPacketSize: 64 },
-            ],
-          }],
-        },
-      ],
-    }],
-  });
+  const configurationDescriptor = encodeConfiguration({ maxPowerMa: 250, functions: [builtinCdcFunction()] });
   const strings = new Map<number, string>([
     [1, identity.manufacturer ?? ''],
     [2, identity.product ?? ''],
@@ -86,4 +57,40 @@ export function builtinCdcDevice(mac: Uint8Array, firmwareVersion: string): Buil
     [CDC_INTERFACE_STRING, versionAtLeast(firmwareVersion, [1, 24, 0]) ? 'Board CDC' : 'Espressif CDC Device'],
   ]);
   return { deviceDescriptor, configurationDescriptor, strings, itfMax: 2, epMax: 3, strMax: 5 };
+}
+
+/**
+ * The built-in CDC function (IAD + CDC-ACM interfaces 0 and 1) as an encoder spec: what a runtime
+ * configuration that keeps the built-in driver begins with (micropython-lib copies `desc_cfg` of
+ * `BUILTIN_DEFAULT` and appends to it).
+ */
+export function builtinCdcFunction(): FunctionSpec {
+  return {
+    association: { functionClass: 0x02, functionSubClass: 0x02, functionProtocol: 0x00 },
+    interfaces: [
+      {
+        number: 0,
+        alternates: [{
+          interfaceClass: 0x02, interfaceSubClass: 0x02, interfaceProtocol: 0x00, stringIndex: CDC_INTERFACE_STRING,
+          classDescriptors: [
+            { kind: 'cdc-header', cdcVersion: 0x0120 },
+            { kind: 'cdc-call-management', capabilities: 0x00, dataInterface: 1 },
+            { kind: 'cdc-acm', capabilities: 0x06 },
+            { kind: 'cdc-union', controlInterface: 0, subordinateInterfaces: [1] },
+          ],
+          endpoints: [{ address: 0x81, transferType: 'interrupt', maxPacketSize: 8, interval: 16 }],
+        }],
+      },
+      {
+        number: 1,
+        alternates: [{
+          interfaceClass: 0x0a,
+          endpoints: [
+            { address: 0x02, transferType: 'bulk', maxPacketSize: 64 },
+            { address: 0x82, transferType: 'bulk', maxPacketSize: 64 },
+          ],
+        }],
+      },
+    ],
+  };
 }

@@ -40,6 +40,7 @@ def install(extra_modules):
     for name in [name for name in sys.modules if name.startswith("_board_asyncio")]:
         del sys.modules[name]
     sys.modules.pop("_board_attrtuple", None)
+    sys.modules.pop("_board_usbd", None)
     builtins.input = _input
     sys.modules["gc"].calibrate()
 

@@ -9,6 +9,11 @@ WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
+# machine.USBDevice: ESP32-S2/S3 firmware from v1.24 (usbd-availability.ts); elsewhere the name does
+# not exist, as on the original ESP32 and on older firmware.
+if _board_hw.usbd.available:
+    from _board_usbd import USBDevice  # noqa: F401
+
 # CPU frequencies the esp32 and esp32s3 accept, in MHz (modmachine.c, mp_machine_set_freq).
 _VALID_MHZ = (20, 40, 80, 160, 240)
 

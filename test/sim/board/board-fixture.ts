@@ -2,9 +2,9 @@
 import type { ChipName } from '../../../runner/firmware/esp-chips.ts';
 import { FlashStore } from '../../../sim/board/flash-store.ts';
 import { provisionStockFirmware, type FlashableImage } from '../../../sim/board/initial-flash.ts';
-import { SimBoard, type SimBoardOptions, type SimBoardState } from '../../../sim/board/sim-board.ts';
+import { SimBoard, type BoardHostOptions, type SimBoardOptions, type SimBoardState } from '../../../sim/board/sim-board.ts';
 import { buildFirmware, type FirmwareBuild } from '../../../sim/firmware/image-builder.ts';
-import { fakeHostFactory } from './fake-micropython-host.ts';
+import { fakeHostFactory, type FakeMicroPythonHost } from './fake-micropython-host.ts';
 
 const builds = new Map<string, FirmwareBuild>();
 
@@ -23,14 +23,19 @@ export const CP2104 = { vid: 0x10c4, pid: 0xea60, manufacturer: 'Silicon Labs', 
 
 /** Creates a board; `image: null` leaves the flash blank. */
 export function makeBoard(
-  options: Partial<Omit<SimBoardOptions, 'flash' | 'createHost'>> & { chip?: ChipName; image?: FlashableImage | null } = {},
+  options: Partial<Omit<SimBoardOptions, 'flash' | 'createHost'>> & {
+    chip?: ChipName;
+    image?: FlashableImage | null;
+    /** Host factory; default a recording {@link fakeHostFactory}. */
+    hostFactory?: { hosts: FakeMicroPythonHost[]; create: (options: BoardHostOptions) => FakeMicroPythonHost };
+  } = {},
 ) {
   const chip = options.chip ?? 'esp32';
   const flashSizeBytes = options.flashSizeBytes ?? 4 * 1024 * 1024;
   const flash = FlashStore.inMemory(flashSizeBytes);
   const image = options.image === undefined ? smallFirmware(chip) : options.image;
   if (image !== null) provisionStockFirmware(flash, image);
-  const factory = fakeHostFactory();
+  const factory = options.hostFactory ?? fakeHostFactory();
   const board = new SimBoard({
     id: 'board-1',
     chip,

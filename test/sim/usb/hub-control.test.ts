@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PortFeature } from '../../../sim/usb/hub-protocol.ts';
 import { SimUsbHub, type SimUsbHubOptions } from '../../../sim/usb/sim-usb-hub.ts';
-import type { UsbHotplugEvent } from '../../../runner/bench/usb-discovery.ts';
+import type { SimUsbHotplugEvent } from '../../../sim/usb/sim-hotplug-event.ts';
 import { CDC, CP2104, FakeClock, FakeUsbDevice } from './usb-fakes.ts';
 import { bytesOf, clearPortFeature, portStatus, send, setPortFeature } from './hub-requests.ts';
 
@@ -19,7 +19,7 @@ const C_RESET = 0x0010;
 async function openedHub(options: Partial<SimUsbHubOptions> = {}) {
   const clock = new FakeClock();
   const hub = new SimUsbHub({ portPath: '1-1', ports: 7, clock, ...options });
-  const events: UsbHotplugEvent[] = [];
+  const events: SimUsbHotplugEvent[] = [];
   hub.onHotplug((event) => events.push(event));
   const control = hub.controlDevice();
   await control.open();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UsbHotplugEvent } from '../../../runner/bench/usb-discovery.ts';
+import type { SimUsbHotplugEvent } from '../../../sim/usb/sim-hotplug-event.ts';
 import { PortFeature } from '../../../sim/usb/hub-protocol.ts';
 import { SimUsbHub } from '../../../sim/usb/sim-usb-hub.ts';
 import { UsbHostNumbering } from '../../../sim/usb/usb-host-numbering.ts';
@@ -10,14 +10,15 @@ function hubWithEvents(ports = 7) {
   const clock = new FakeClock();
   const numbering = new UsbHostNumbering();
   const hub = new SimUsbHub({ portPath: '1-1', ports, clock, numbering });
-  const events: UsbHotplugEvent[] = [];
+  const events: SimUsbHotplugEvent[] = [];
   hub.onHotplug((event) => events.push(event));
   return { clock, hub, events, numbering };
 }
 
 /** `attach 1-1.3 @220 addr 3 ttyACM0 303a:4001` style summaries. */
-function summary(event: UsbHotplugEvent): string {
+function summary(event: SimUsbHotplugEvent): string {
   if (event.type === 'detach') return `detach ${event.portPath} @${event.atMs}`;
+  if (event.type === 'enumeration-failed') return `enumeration-failed ${event.portPath} @${event.atMs}`;
   const d = event.device;
   return `attach ${d.portPath} @${event.atMs} addr ${d.address} ${d.serial?.ttyPath ?? '-'} ${d.vendorId.toString(16)}:${d.productId.toString(16)}`;
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { UsbHotplugEvent } from '../../../runner/bench/usb-discovery.ts';
+import type { SimUsbHotplugEvent } from '../../../sim/usb/sim-hotplug-event.ts';
 import { SimUsbHub } from '../../../sim/usb/sim-usb-hub.ts';
 import { makeBoard, smallFirmware } from '../board/board-fixture.ts';
 
@@ -10,7 +10,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function attachSummary(event: UsbHotplugEvent): string {
+function attachSummary(event: SimUsbHotplugEvent): string {
+  if (event.type === 'enumeration-failed') return `enumeration-failed ${event.codes.join(',')}`;
   return event.type === 'detach' ? 'detach' : `attach ${event.device.vendorId.toString(16)}:${event.device.productId.toString(16)} ${event.device.serialNumber} ${event.device.serial?.ttyPath}`;
 }
 
@@ -18,7 +19,7 @@ describe('SimUsbHub with real SimBoards', () => {
   it('shows a native-USB ESP32-S3 re-enumerating: USB-Serial-JTAG at boot, TinyUSB CDC under MicroPython, JTAG again in download mode', async () => {
     const { board, hosts } = makeBoard({ chip: 'esp32s3', usb: { kind: 'native-usb' }, image: smallFirmware('esp32s3', 'v1.24.1'), flashSizeBytes: 8 << 20 });
     const hub = new SimUsbHub({ portPath: '1-1', ports: 7 });
-    const events: UsbHotplugEvent[] = [];
+    const events: SimUsbHotplugEvent[] = [];
     hub.onHotplug((event) => events.push(event));
     let clientConnected = false;
     hub.attach(1, board, { url: 'rfc2217://127.0.0.1:4001', isSerialPortOpen: () => clientConnected });
@@ -63,7 +64,7 @@ describe('SimUsbHub with real SimBoards', () => {
   it('keeps a CP2104-bridged ESP32 enumerated across chip resets while the port has power', async () => {
     const { board } = makeBoard();
     const hub = new SimUsbHub({ portPath: '1-2', ports: 4 });
-    const events: UsbHotplugEvent[] = [];
+    const events: SimUsbHotplugEvent[] = [];
     hub.onHotplug((event) => events.push(event));
     hub.attach(4, board, { url: 'rfc2217://127.0.0.1:4004' });
     hub.powerOnAllPorts();

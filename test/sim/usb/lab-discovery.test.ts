@@ -3,6 +3,8 @@ import type { UsbHotplugEvent } from '../../../runner/bench/usb-discovery.ts';
 import { LabDiscovery } from '../../../sim/usb/lab-discovery.ts';
 import { SimUsbHub } from '../../../sim/usb/sim-usb-hub.ts';
 import { UsbHostNumbering } from '../../../sim/usb/usb-host-numbering.ts';
+import type { SimUsbHotplugEvent } from '../../../sim/usb/sim-hotplug-event.ts';
+import { controllerOnHub, runtimeConfig, summary, vendorFunction } from '../usbd/usbd-fixture.ts';
 import { CDC, CP2104, FakeClock, FakeUsbDevice } from './usb-fakes.ts';
 
 function twoHubs() {
@@ -46,5 +48,34 @@ describe('LabDiscovery', () => {
     clock.advance(220);
     expect(before).toEqual([]);
     expect(after).toHaveLength(1);
+  });
+
+  it('opens devices that present descriptors; identity-only devices and empty ports give null', async () => {
+    const { clock, hubs, discovery } = twoHubs();
+    for (const hub of hubs) hub.powerOnAllPorts();
+    clock.advance(220);
+    expect(await discovery.openDevice('1-2.2')).toBeNull();
+    expect(await discovery.openDevice('1-1.3')).toBeNull();
+    const lab = controllerOnHub();
+    lab.firmware.connect('cdc', null);
+    lab.clock.advance(120);
+    const device = await lab.discovery.openDevice('1-1.2');
+    expect([device?.vendorId, device?.productId, device?.opened]).toEqual([0x303a, 0x4001, false]);
+  });
+
+  it('reports a refused enumeration to bench and lab listeners, with no attach', async () => {
+    const { clock, firmware, discovery } = controllerOnHub();
+    const bench: UsbHotplugEvent[] = [];
+    const lab: SimUsbHotplugEvent[] = [];
+    discovery.onHotplug((event) => bench.push(event));
+    discovery.onLabHotplug((event) => lab.push(event));
+    firmware.connect('cdc', runtimeConfig('cdc', [vendorFunction(2, 3)], { declared: { numInterfaces: 2 } }));
+    clock.advance(120);
+    expect(lab.map(summary)).toEqual(['enumeration-failed num-interfaces-mismatch']);
+    expect(bench.map(summary)).toEqual(['enumeration-failed num-interfaces-mismatch']);
+    bench.splice(0);
+    firmware.connect('cdc', null);
+    clock.advance(120);
+    expect(bench.map(summary)).toEqual(['attach 303a:4001 addr 4 ttyACM0']);
   });
 });
