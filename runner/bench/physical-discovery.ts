@@ -8,6 +8,8 @@
 import { silentLogger, type Logger } from '../logger.ts';
 import { sleep, systemClock, type Clock } from '../repl/clock.ts';
 import type { UsbControlDevice } from '../usb/usb-control-device.ts';
+import type { UsbTransferDevice } from '../usb/usb-transfer-device.ts';
+import { WebUsbTransferDevice, type WebUsbTransferDeviceOptions } from '../usb/webusb-transfer-device.ts';
 import { loadWebUsbSource, webUsbHubDevice, type HostUsbConnectionEvent, type HostUsbDevice, type HostUsbSource } from '../usb/webusb-source.ts';
 import { comparePortPaths, HUB_DEVICE_CLASS, portPathOf, serialNumberOf, toDiscoveredDevice } from './physical-device.ts';
 import { listSerialportPorts, matchSerialPorts, type SerialPortLister } from './physical-serial-ports.ts';
@@ -34,6 +36,8 @@ export interface PhysicalDiscoveryOptions {
   /** How often the tty is looked for during that wait, ms. Default 50. */
   ttyPollMs?: number;
   logger?: Logger;
+  /** Timeouts the `usb` package is given for devices opened with `openDevice` (webusb-transfer-device.ts). */
+  deviceTransfers?: WebUsbTransferDeviceOptions;
 }
 
 const NO_USB = 'no USB bus visible';
@@ -49,6 +53,7 @@ export class PhysicalDiscovery implements BenchDiscovery {
   readonly #ttyWaitMs: number;
   readonly #ttyPollMs: number;
   readonly #logger: Logger;
+  readonly #deviceTransfers: WebUsbTransferDeviceOptions;
   #source: Promise<HostUsbSource> | null = null;
   readonly #listeners = new Set<(event: UsbHotplugEvent) => void>();
   /** The source we are subscribed to, or null. */
@@ -68,6 +73,7 @@ export class PhysicalDiscovery implements BenchDiscovery {
     this.#ttyWaitMs = options.ttyWaitMs ?? 2000;
     this.#ttyPollMs = options.ttyPollMs ?? 50;
     this.#logger = options.logger ?? silentLogger();
+    this.#deviceTransfers = options.deviceTransfers ?? {};
   }
 
   /** What is enumerated now, sorted by port path. Never rejects: a host without USB gets `problem`. */
@@ -97,10 +103,17 @@ export class PhysicalDiscovery implements BenchDiscovery {
    * including when the host has no USB view, or a non-hub device sits at that path.
    */
   async openHub(portPath: string): Promise<UsbControlDevice | null> {
-    const enumeration = await this.#enumerate().catch(() => ({ problem: 'enumeration failed' }));
-    if ('problem' in enumeration) return null;
-    const hub = enumeration.devices.find((device) => device.deviceClass === HUB_DEVICE_CLASS && portPathOf(device) === portPath);
-    return hub ? webUsbHubDevice(hub) : null;
+    const device = await this.#deviceAt(portPath);
+    return device?.deviceClass === HUB_DEVICE_CLASS ? webUsbHubDevice(device) : null;
+  }
+
+  /**
+   * The device at `portPath` (hubs included) as a WebUSB-behaving transfer device (not opened), or
+   * null when nothing is enumerated there — including when the host has no USB view.
+   */
+  async openDevice(portPath: string): Promise<UsbTransferDevice | null> {
+    const device = await this.#deviceAt(portPath);
+    return device ? new WebUsbTransferDevice(device, this.#deviceTransfers) : null;
   }
 
   async close(): Promise<void> {
@@ -109,6 +122,13 @@ export class PhysicalDiscovery implements BenchDiscovery {
     this.#stopWatching();
     for (const pending of this.#pendingAttaches.values()) pending.abort();
     await this.#eventQueue;
+  }
+
+  /** The enumerated device at `portPath`, or null (also when the host has no USB view). */
+  async #deviceAt(portPath: string): Promise<HostUsbDevice | null> {
+    const enumeration = await this.#enumerate().catch(() => ({ problem: 'enumeration failed' }));
+    if ('problem' in enumeration) return null;
+    return enumeration.devices.find((device) => portPathOf(device) === portPath) ?? null;
   }
 
   /** Devices from the USB source, or why there are none. */

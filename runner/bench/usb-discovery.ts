@@ -39,7 +39,13 @@ export interface DiscoverySnapshot {
 /** A device arrived (enumerated) or left (disconnected, powered off, re-enumerating). */
 export type UsbHotplugEvent =
   | { type: 'attach'; atMs: number; device: DiscoveredUsbDevice }
-  | { type: 'detach'; atMs: number; portPath: string };
+  | { type: 'detach'; atMs: number; portPath: string }
+  /**
+   * A device connected but the host refused to enumerate it (a kernel's "can't set config" /
+   * "device descriptor read" errors): malformed or inconsistent descriptors. `codes` are the
+   * descriptor parser's fault or the validator's problem codes (runner/usb/descriptors/).
+   */
+  | { type: 'enumeration-failed'; atMs: number; portPath: string; reason: string; codes: string[] };
 
 /** Discovery of one bench host's USB topology. */
 export interface BenchDiscovery {

@@ -30,6 +30,13 @@ export class EnumerationWatch {
   #wake: (() => void) | null = null;
 
   readonly #expected = new Map<string, string>();
+  /** The last refused enumeration per port path (why the host could not use the device). */
+  readonly #failures = new Map<string, string>();
+
+  /** Why the host last refused to enumerate the device at `portPath`, if it did. */
+  lastFailure(portPath: string): string | undefined {
+    return this.#failures.get(portPath);
+  }
 
   /** `expectedUsbIds`: port path → the `vvvv:pppp` the board ends up as; ports without one accept any serial device. */
   constructor(portPaths: readonly string[], clock: Clock, expectedUsbIds: ReadonlyMap<string, string> = new Map()) {
@@ -57,6 +64,12 @@ export class EnumerationWatch {
 
   /** Feed from `BenchDiscovery.onHotplug`. */
   readonly onEvent = (event: UsbHotplugEvent): void => {
+    // A refused enumeration changes nothing the host can use: whatever was there is already detached.
+    if (event.type === 'enumeration-failed') {
+      this.#failures.set(event.portPath, event.reason);
+      this.#wake?.();
+      return;
+    }
     const path = event.type === 'attach' ? event.device.portPath : event.portPath;
     const state = this.#ports.get(path);
     if (state === undefined) return;

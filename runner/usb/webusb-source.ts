@@ -4,9 +4,14 @@
  * Discovery sees it through {@link HostUsbSource}; tests pass their own source instead.
  */
 import type { UsbControlDevice, UsbControlSetup, UsbInTransferResult, UsbOutTransferResult } from './usb-control-device.ts';
+import type { UsbTransferDevice } from './usb-transfer-device.ts';
 
-/** The members of the `usb` package's device object that discovery reads (WebUSB plus its topology fields). */
-export interface HostUsbDevice extends UsbControlDevice {
+/**
+ * The members of the `usb` package's device object that discovery and the device view use: WebUSB
+ * plus its topology fields, and the timeout argument (ms, default 1000) its transfers take beyond
+ * WebUSB. webusb-transfer-device.ts turns its departures from WebUSB into WebUSB behaviour.
+ */
+export interface HostUsbDevice extends UsbTransferDevice {
   /** Bus id: on Linux the bus number zero-padded to three digits (`"001"`). */
   readonly bus: string;
   /** Hub-port chain from the root hub (`[1, 3]` for `1-1.3`); empty for a root hub. */
@@ -18,6 +23,10 @@ export interface HostUsbDevice extends UsbControlDevice {
   readonly manufacturerName: string | null;
   readonly productName: string | null;
   readonly serialNumber: string | null;
+  controlTransferIn(setup: UsbControlSetup, length: number, timeoutMs?: number): Promise<UsbInTransferResult>;
+  controlTransferOut(setup: UsbControlSetup, data?: BufferSource, timeoutMs?: number): Promise<UsbOutTransferResult>;
+  transferIn(endpointNumber: number, length: number, timeoutMs?: number): Promise<UsbInTransferResult>;
+  transferOut(endpointNumber: number, data: BufferSource, timeoutMs?: number): Promise<UsbOutTransferResult>;
 }
 
 /** WebUSB's `USBConnectionEvent`, reduced to what discovery reads. */

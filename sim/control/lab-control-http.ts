@@ -3,7 +3,8 @@
  * on loopback that costs next to nothing, and it rules out the keep-alive race where a request is
  * written to a pooled socket the server is just closing ("socket hang up"). A request
  * that cannot reach the server, or gets no answer in time, rejects with {@link LabControlUnreachable};
- * any HTTP answer, error statuses included, resolves.
+ * any HTTP answer, error statuses included, resolves. A long poll (a transfer that waits for the
+ * device) has no answer deadline; its caller ends it with an AbortSignal.
  */
 import { request as httpRequest } from 'node:http';
 import { EVENT_SEQ_HEADER } from './lab-control-wire.ts';
@@ -25,6 +26,14 @@ export interface LabControlAnswer {
   eventSeq: number | undefined;
 }
 
+/** How one request is made. */
+export interface LabControlRequestOptions {
+  /** Ends the request: it rejects with an `AbortError` DOMException and the connection is closed. */
+  signal?: AbortSignal;
+  /** Wait for the answer as long as it takes (no `requestTimeoutMs`): the server answers when the device does. */
+  longPoll?: boolean;
+}
+
 export class LabControlHttp {
   /** Base URL, `http://127.0.0.1:<port>`, without a trailing slash. */
   readonly url: string;
@@ -36,8 +45,23 @@ export class LabControlHttp {
   }
 
   /** Sends `body` as JSON (when given) to `path` and reads the JSON answer. */
-  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<LabControlAnswer> {
-    return new Promise((resolve, reject) => {
+  request(method: 'GET' | 'POST', path: string, body?: unknown, options: LabControlRequestOptions = {}): Promise<LabControlAnswer> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(aborted());
+    return new Promise<LabControlAnswer>((resolveAnswer, rejectAnswer) => {
+      const onAbort = (): void => {
+        // Rejected first: the socket error that destroying the request causes then changes nothing.
+        reject(aborted());
+        request.destroy();
+      };
+      const resolve = (answer: LabControlAnswer): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolveAnswer(answer);
+      };
+      const reject = (err: unknown): void => {
+        signal?.removeEventListener('abort', onAbort);
+        rejectAnswer(err);
+      };
       const fail = (err: unknown): void => {
         reject(err instanceof LabControlUnreachable ? err : new LabControlUnreachable(this.url, reasonOf(err), { cause: err }));
       };
@@ -54,7 +78,10 @@ export class LabControlHttp {
         agent: false,
         headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
       });
-      request.setTimeout(this.#requestTimeoutMs, () => request.destroy(new LabControlUnreachable(this.url, `no answer within ${this.#requestTimeoutMs} ms`)));
+      if (options.longPoll !== true) {
+        request.setTimeout(this.#requestTimeoutMs, () => request.destroy(new LabControlUnreachable(this.url, `no answer within ${this.#requestTimeoutMs} ms`)));
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       request.on('error', fail);
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
@@ -69,6 +96,10 @@ export class LabControlHttp {
       request.end(payload);
     });
   }
+}
+
+function aborted(): DOMException {
+  return new DOMException('The transfer was cancelled.', 'AbortError');
 }
 
 function parseJson(text: string): unknown {

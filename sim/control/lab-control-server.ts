@@ -1,8 +1,8 @@
 /**
  * The virtual lab's USB control API on loopback: another process on the same machine (a `hil run`
  * that found the lab through `running-lab.json`) gets the same USB view as the process that owns the
- * lab — the device list, hot-plug events, and hub class requests — through RemoteLabDiscovery
- * (remote-lab-discovery.ts).
+ * lab — the device list, hot-plug events, hub class requests, and descriptor reads and transfers on a
+ * device (device-routes.ts) — through RemoteLabDiscovery (remote-lab-discovery.ts).
  * Routes and JSON shapes are in lab-control-wire.ts. Bound to 127.0.0.1 only: the API has no
  * authentication, and anyone who can reach it can switch the lab's hub ports.
  */
@@ -11,20 +11,13 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { BenchDiscovery } from '../../runner/bench/usb-discovery.ts';
 import { silentLogger } from '../../runner/logger.ts';
-import type { UsbControlDevice } from '../../runner/usb/usb-control-device.ts';
+import { allowOnly, decodeSegment, messageOf, readJsonBody, Refusal } from './control-request.ts';
 import { parseControlTransferBody } from './control-transfer-body.ts';
+import { controlTransferOn } from './control-transfer-call.ts';
+import { DeviceRoutes, matchDeviceRoute } from './device-routes.ts';
 import { HotplugEventStreams } from './hotplug-event-streams.ts';
-import {
-  EVENT_SEQ_HEADER,
-  fromBase64,
-  toBase64,
-  USB_DEVICES_PATH,
-  USB_EVENTS_PATH,
-  type ControlErrorBody,
-  type ControlTransferRequest,
-  type ControlTransferResponse,
-  type HubInfo,
-} from './lab-control-wire.ts';
+import { EVENT_SEQ_HEADER, USB_DEVICES_PATH, USB_EVENTS_PATH, type ControlTransferResponse, type HubInfo } from './lab-control-wire.ts';
+import { OpenedDevices } from './opened-devices.ts';
 import { OpenedHubs } from './opened-hubs.ts';
 
 export interface LabControlServerOptions {
@@ -33,15 +26,7 @@ export interface LabControlServerOptions {
   logger?: Logger;
 }
 
-/** Largest request body accepted; a control transfer's data stage is at most 64 KiB, as base64 a third more. */
-const MAX_BODY_BYTES = 128 * 1024;
-
 const HUB_ROUTE = /^\/usb\/hubs\/([^/]+)(\/control)?$/;
-
-/** An error answer: status code and body. */
-class Refusal {
-  constructor(readonly statusCode: number, readonly body: ControlErrorBody) {}
-}
 
 export class LabControlServer {
   /** `http://127.0.0.1:<port>`. */
@@ -50,6 +35,8 @@ export class LabControlServer {
   readonly #discovery: BenchDiscovery;
   readonly #events: HotplugEventStreams;
   readonly #hubs: OpenedHubs;
+  readonly #devices: OpenedDevices;
+  readonly #deviceRoutes: DeviceRoutes;
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
@@ -58,6 +45,8 @@ export class LabControlServer {
     this.#discovery = discovery;
     this.#events = events;
     this.#hubs = new OpenedHubs(discovery);
+    this.#devices = new OpenedDevices(discovery);
+    this.#deviceRoutes = new DeviceRoutes(this.#devices, logger);
     this.#logger = logger;
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
@@ -80,12 +69,13 @@ export class LabControlServer {
   }
 
   /**
-   * Ends the event streams, stops accepting connections, waits for answers under way and closes the
-   * hubs it opened. Idempotent.
+   * Ends the event streams and the long polls (503), stops accepting connections, waits for answers
+   * under way and closes the hubs and devices it opened. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#events.close();
+      await this.#devices.closeAll();
       await new Promise<void>((resolve) => {
         this.#server.close(() => resolve());
         this.#server.closeIdleConnections();
@@ -96,14 +86,30 @@ export class LabControlServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // A long poll whose client went away has nobody to answer.
+    const clientGone = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) clientGone.abort();
+    });
     try {
-      const { pathname } = new URL(request.url ?? '/', 'http://127.0.0.1');
+      const { pathname, searchParams } = new URL(request.url ?? '/', 'http://127.0.0.1');
+      const deviceRoute = matchDeviceRoute(pathname);
       if (pathname === USB_DEVICES_PATH) {
         allowOnly(request, 'GET');
         this.#send(response, 200, await this.#discovery.list());
       } else if (pathname === USB_EVENTS_PATH) {
         allowOnly(request, 'GET');
         this.#events.add(response);
+      } else if (deviceRoute !== null) {
+        const portPath = decodeSegment(deviceRoute.segment);
+        if (deviceRoute.action === undefined) {
+          allowOnly(request, 'GET');
+          this.#send(response, 200, await this.#deviceRoutes.info(portPath));
+        } else {
+          allowOnly(request, 'POST');
+          const body = await readJsonBody(request);
+          this.#send(response, 200, await this.#deviceRoutes.act(portPath, deviceRoute.action, searchParams.get('enumeration'), body, clientGone.signal));
+        }
       } else {
         const route = HUB_ROUTE.exec(pathname);
         if (route === null) throw new Refusal(404, { error: `no such resource: ${pathname}` });
@@ -117,6 +123,7 @@ export class LabControlServer {
         }
       }
     } catch (err: unknown) {
+      if (clientGone.signal.aborted) return;
       if (err instanceof Refusal) {
         this.#send(response, err.statusCode, err.body);
         return;
@@ -138,7 +145,7 @@ export class LabControlServer {
     const device = await this.#hubs.get(portPath);
     if (device === null) throw noHub(portPath);
     try {
-      return await transferOn(device, parsed.request);
+      return await controlTransferOn(device, parsed.request);
     } catch (err: unknown) {
       if (err instanceof DOMException && err.name === 'NotFoundError') {
         this.#hubs.forget(portPath);
@@ -165,50 +172,6 @@ export class LabControlServer {
   }
 }
 
-async function transferOn(device: UsbControlDevice, request: ControlTransferRequest): Promise<ControlTransferResponse> {
-  if (request.direction === 'in') {
-    const result = await device.controlTransferIn(request.setup, request.length);
-    const data = result.data;
-    return data === undefined ? { status: result.status } : { status: result.status, data: toBase64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) };
-  }
-  const result = await device.controlTransferOut(request.setup, request.data === undefined ? undefined : fromBase64(request.data));
-  return { status: result.status, bytesWritten: result.bytesWritten };
-}
-
 function noHub(portPath: string): Refusal {
   return new Refusal(404, { error: `no USB hub is enumerated at ${portPath}`, name: 'NotFoundError' });
-}
-
-function allowOnly(request: IncomingMessage, method: 'GET' | 'POST'): void {
-  if (request.method !== method) throw new Refusal(405, { error: `${request.method} is not allowed here; use ${method}` });
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new Refusal(400, { error: `"${segment}" is not a valid escaped port path` });
-  }
-}
-
-/** The request body parsed as JSON; 413 past {@link MAX_BODY_BYTES}, 400 when it is not JSON. */
-async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Read to the end even when too large, so the client gets the answer rather than a reset connection.
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
-  }
-  if (size > MAX_BODY_BYTES) throw new Refusal(413, { error: `request body larger than ${MAX_BODY_BYTES} bytes` });
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err: unknown) {
-    throw new Refusal(400, { error: `body is not JSON: ${messageOf(err)}` });
-  }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

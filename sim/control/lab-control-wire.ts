@@ -8,6 +8,18 @@
  *   `id:` lines; comment lines (`:`) keep an idle stream alive
  * - `GET  /usb/hubs/<portPath>` → {@link HubInfo}, 404 when no hub is enumerated there
  * - `POST /usb/hubs/<portPath>/control` with {@link ControlTransferRequest} → {@link ControlTransferResponse}
+ * - `GET  /usb/devices/<portPath>` → {@link DeviceInfo}, 404 when nothing is enumerated there (or the
+ *   path is not a device port path)
+ * - `POST /usb/devices/<portPath>/control?enumeration=N` with {@link ControlTransferRequest} → {@link ControlTransferResponse}
+ * - `POST /usb/devices/<portPath>/claim?enumeration=N` and `/release` with {@link InterfaceRequest} → `{}`
+ * - `POST /usb/devices/<portPath>/transfer?enumeration=N` with {@link EndpointTransferRequest} →
+ *   {@link ControlTransferResponse}; a long poll: answered when the device answers (an IN waits for
+ *   data), when the device goes (410) or when the lab closes (503)
+ *
+ * `enumeration` is the {@link DeviceInfo.enumeration} the client opened: once the device at that path
+ * has left or re-enumerated, every call answers 410 — a WebUSB device object never outlives its
+ * enumeration. Errors of a device's own rejection carry the WebUSB `name` (400 TypeError, 404
+ * NotFoundError for an unknown interface or endpoint, 409 InvalidStateError, 500 others).
  */
 import type { UsbControlSetup, UsbTransferStatus } from '../../runner/usb/usb-control-device.ts';
 
@@ -22,6 +34,19 @@ export function hubResourcePath(portPath: string): string {
 /** `/usb/hubs/<portPath>/control`. */
 export function hubControlPath(portPath: string): string {
   return `${hubResourcePath(portPath)}/control`;
+}
+
+/** `/usb/devices/<portPath>`. */
+export function deviceResourcePath(portPath: string): string {
+  return `${USB_DEVICES_PATH}/${encodeURIComponent(portPath)}`;
+}
+
+/** What can be done to an opened device. */
+export type DeviceAction = 'control' | 'claim' | 'release' | 'transfer';
+
+/** `/usb/devices/<portPath>/<action>?enumeration=N`. */
+export function deviceActionPath(portPath: string, action: DeviceAction, enumeration: number): string {
+  return `${deviceResourcePath(portPath)}/${action}?enumeration=${enumeration}`;
 }
 
 /**
@@ -51,6 +76,25 @@ export interface HubInfo {
   vendorId: number;
   productId: number;
 }
+
+/** Answer of `GET /usb/devices/<portPath>`. */
+export interface DeviceInfo {
+  portPath: string;
+  vendorId: number;
+  productId: number;
+  /** Which enumeration of the device at this path this is; it changes whenever a device leaves or arrives there. */
+  enumeration: number;
+}
+
+/** Body of `POST .../claim` and `.../release`. */
+export interface InterfaceRequest {
+  interfaceNumber: number;
+}
+
+/** Body of `POST .../transfer`: WebUSB's transferIn / transferOut (endpoint number 1–15, no direction bit). */
+export type EndpointTransferRequest =
+  | { direction: 'in'; endpointNumber: number; /** Bytes wanted. */ length: number }
+  | { direction: 'out'; endpointNumber: number; /** base64. */ data: string };
 
 /** Body of every 4xx/5xx answer. `name` is a WebUSB `DOMException` name when the transfer raised one. */
 export interface ControlErrorBody {

@@ -141,8 +141,11 @@ export class LabEventStream {
 
 function parseEvent(data: string): UsbHotplugEvent | undefined {
   try {
-    const event = JSON.parse(data) as { type?: unknown; portPath?: unknown; device?: { portPath?: unknown } };
+    const event = JSON.parse(data) as { type?: unknown; portPath?: unknown; reason?: unknown; codes?: unknown; device?: { portPath?: unknown } };
     if (event.type === 'detach' && typeof event.portPath === 'string') return event as UsbHotplugEvent;
+    if (event.type === 'enumeration-failed' && typeof event.portPath === 'string' && typeof event.reason === 'string' && Array.isArray(event.codes)) {
+      return event as UsbHotplugEvent;
+    }
     if (event.type === 'attach' && typeof event.device?.portPath === 'string') return event as UsbHotplugEvent;
   } catch {
     // Not JSON: reported as malformed below.

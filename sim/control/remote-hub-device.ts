@@ -5,30 +5,13 @@
  * a stall is a result, bad parameters reject with a TypeError, a hub that has gone rejects with a
  * `NotFoundError` DOMException, and an unreachable lab with a `NetworkError` one.
  */
-import type {
-  UsbControlDevice,
-  UsbControlSetup,
-  UsbInTransferResult,
-  UsbOutTransferResult,
-  UsbTransferStatus,
-} from '../../runner/usb/usb-control-device.ts';
-import { LabControlUnreachable, type LabControlAnswer } from './lab-control-http.ts';
-import {
-  bytesOf,
-  fromBase64,
-  hubControlPath,
-  hubResourcePath,
-  toBase64,
-  type ControlErrorBody,
-  type ControlTransferRequest,
-  type ControlTransferResponse,
-  type HubInfo,
-} from './lab-control-wire.ts';
+import type { UsbControlDevice, UsbControlSetup, UsbInTransferResult, UsbOutTransferResult } from '../../runner/usb/usb-control-device.ts';
+import { LabControlUnreachable, type LabControlAnswer, type LabControlRequestOptions } from './lab-control-http.ts';
+import { bytesOf, fromBase64, hubControlPath, hubResourcePath, toBase64, type ControlTransferRequest, type ControlTransferResponse, type HubInfo } from './lab-control-wire.ts';
+import { dataViewOf, errorBodyOf, isTransferResponse, setupOf } from './remote-answers.ts';
 
 /** How the device reaches the server (the discovery's request path, which keeps events in order). */
-export type LabControlCall = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<LabControlAnswer>;
-
-const STATUSES: readonly UsbTransferStatus[] = ['ok', 'stall', 'babble'];
+export type LabControlCall = (method: 'GET' | 'POST', path: string, body?: unknown, options?: LabControlRequestOptions) => Promise<LabControlAnswer>;
 
 export class RemoteHubDevice implements UsbControlDevice {
   readonly vendorId: number;
@@ -72,11 +55,9 @@ export class RemoteHubDevice implements UsbControlDevice {
 
   async #transfer(request: ControlTransferRequest): Promise<ControlTransferResponse> {
     if (!this.#opened) throw new DOMException('The device must be opened first.', 'InvalidStateError');
-    const body = this.#check(await this.#send('POST', hubControlPath(this.portPath), request)) as Partial<ControlTransferResponse> | null;
-    if (body === null || typeof body !== 'object' || !STATUSES.includes(body.status as UsbTransferStatus)) {
-      throw new DOMException(`hub ${this.portPath}: the virtual lab answered with no transfer status`, 'NetworkError');
-    }
-    return body as ControlTransferResponse;
+    const body = this.#check(await this.#send('POST', hubControlPath(this.portPath), request));
+    if (!isTransferResponse(body)) throw new DOMException(`hub ${this.portPath}: the virtual lab answered with no transfer status`, 'NetworkError');
+    return body;
   }
 
   async #send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<LabControlAnswer> {
@@ -99,19 +80,4 @@ export class RemoteHubDevice implements UsbControlDevice {
     if (answer.statusCode === 400) throw new TypeError(error);
     throw new DOMException(error, name ?? 'NetworkError');
   }
-}
-
-/** Just the five WebUSB fields (a caller's object may carry more). */
-function setupOf(setup: UsbControlSetup): UsbControlSetup {
-  return { requestType: setup.requestType, recipient: setup.recipient, request: setup.request, value: setup.value, index: setup.index };
-}
-
-function dataViewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function errorBodyOf(answer: LabControlAnswer): ControlErrorBody {
-  const body = answer.body as Partial<ControlErrorBody> | null;
-  const error = typeof body?.error === 'string' ? body.error : `the virtual lab answered HTTP ${answer.statusCode}`;
-  return typeof body?.name === 'string' ? { error, name: body.name } : { error };
 }

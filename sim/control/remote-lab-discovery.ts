@@ -1,8 +1,9 @@
 /**
  * Bench discovery of a virtual lab owned by another process, over its loopback control server
  * (lab-control-server.ts): the same {@link BenchDiscovery} a process that owns the lab gets from
- * `lab.discovery`, so a `hil run` that attached to a running lab can power-cycle hub ports and watch
- * boards enumerate as if the lab were its own.
+ * `lab.discovery`, so a `hil run` that attached to a running lab can power-cycle hub ports, watch
+ * boards enumerate, and read and drive a board's USB device (remote-usb-device.ts) as if the lab were
+ * its own.
  *
  * Ordering matches the in-process lab: once `onHotplug` has been called, later requests wait until the
  * event stream is open (so no event they cause is missed), and a request resolves only after the
@@ -13,11 +14,13 @@ import { HilError } from '../../runner/errors.ts';
 import type { BenchDiscovery, DiscoverySnapshot, UsbHotplugEvent } from '../../runner/bench/usb-discovery.ts';
 import { silentLogger } from '../../runner/logger.ts';
 import type { UsbControlDevice } from '../../runner/usb/usb-control-device.ts';
+import type { UsbTransferDevice } from '../../runner/usb/usb-transfer-device.ts';
 import { ListenerSet } from '../board/listener-set.ts';
-import { LabControlHttp, LabControlUnreachable, type LabControlAnswer } from './lab-control-http.ts';
+import { LabControlHttp, LabControlUnreachable, type LabControlAnswer, type LabControlRequestOptions } from './lab-control-http.ts';
 import { LabEventStream } from './lab-event-stream.ts';
-import { hubResourcePath, USB_DEVICES_PATH, USB_EVENTS_PATH, type ControlErrorBody, type HubInfo } from './lab-control-wire.ts';
+import { deviceResourcePath, hubResourcePath, USB_DEVICES_PATH, USB_EVENTS_PATH, type ControlErrorBody, type DeviceInfo, type HubInfo } from './lab-control-wire.ts';
 import { RemoteHubDevice } from './remote-hub-device.ts';
+import { RemoteUsbDevice } from './remote-usb-device.ts';
 
 export interface RemoteLabDiscoveryOptions {
   /** Longest wait for one answer, ms. Default 10 000. */
@@ -111,6 +114,30 @@ export class RemoteLabDiscovery implements BenchDiscovery {
     return new RemoteHubDevice(this.#call, { portPath, vendorId: hub.vendorId, productId: hub.productId });
   }
 
+  /**
+   * The device at `portPath` (not opened) for descriptor reads and transfers, or null when the lab has
+   * nothing enumerated there (or `portPath` is not a device port path).
+   * @throws HilError `USB_UNAVAILABLE` when the lab cannot be reached or answers with an error.
+   */
+  async openDevice(portPath: string): Promise<UsbTransferDevice | null> {
+    let answer: LabControlAnswer;
+    try {
+      answer = await this.#call('GET', deviceResourcePath(portPath));
+    } catch (err: unknown) {
+      if (err instanceof LabControlUnreachable) {
+        throw new HilError('USB_UNAVAILABLE', `USB device ${portPath}: ${err.message}`, { portPath, controlUrl: this.url }, { cause: err });
+      }
+      throw err;
+    }
+    if (answer.statusCode === 404) return null;
+    const info = answer.body as Partial<DeviceInfo> | null;
+    if (answer.statusCode !== 200 || typeof info?.vendorId !== 'number' || typeof info.productId !== 'number' || typeof info.enumeration !== 'number') {
+      throw new HilError('USB_UNAVAILABLE', `USB device ${portPath}: virtual lab control at ${this.url} answered HTTP ${answer.statusCode}: ${errorOf(answer)}`,
+        { portPath, controlUrl: this.url });
+    }
+    return new RemoteUsbDevice(this.#call, { portPath, vendorId: info.vendorId, productId: info.productId, enumeration: info.enumeration });
+  }
+
   /** Ends the event stream and drops every listener. Idempotent; usable again afterwards. */
   async close(): Promise<void> {
     for (const unsubscribe of [...this.#unsubscribes]) unsubscribe();
@@ -118,9 +145,9 @@ export class RemoteLabDiscovery implements BenchDiscovery {
   }
 
   /** A request that keeps the in-process ordering of events and answers (see the module note). */
-  readonly #call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<LabControlAnswer> => {
+  readonly #call = async (method: 'GET' | 'POST', path: string, body?: unknown, options?: LabControlRequestOptions): Promise<LabControlAnswer> => {
     await this.#stream?.ready;
-    const answer = await this.#http.request(method, path, body);
+    const answer = await this.#http.request(method, path, body, options);
     const stream = this.#stream;
     if (stream !== undefined && answer.eventSeq !== undefined) await stream.whenSeen(answer.eventSeq);
     return answer;

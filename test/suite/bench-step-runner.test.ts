@@ -36,6 +36,7 @@ class ScriptedBench implements BenchUsb {
     list: async (): Promise<DiscoverySnapshot> => (this.problem ? { devices: [], problem: this.problem } : { devices: [...this.devices.values()] }),
     onHotplug: (listener) => { this.#listeners.add(listener); return () => this.#listeners.delete(listener); },
     openHub: async () => null,
+    openDevice: async () => null,
     close: async () => {},
   };
 

@@ -190,6 +190,11 @@ function usb310Hub(hub: RecordingHub, refused: string[]): UsbControlDevice {
     close: () => hub.close(),
     controlTransferIn: async (setup, length) => (setup.recipient === 'other' ? refuse('In', setup) : hub.controlTransferIn(setup, length)),
     controlTransferOut: async (setup) => (setup.recipient === 'other' ? refuse('Out', setup) : hub.controlTransferOut(setup)),
+    // A hub's only interface belongs to the kernel hub driver: nothing here claims it or transfers.
+    claimInterface: async () => { throw new Error('claimInterface error: Device or resource busy (os error 16)'); },
+    releaseInterface: async () => { throw new Error('releaseInterface error: not claimed'); },
+    transferIn: async () => { throw new Error('transferIn error: endpoint not found'); },
+    transferOut: async () => { throw new Error('transferOut error: endpoint not found'); },
   };
   return webUsbHubDevice(host);
 }
@@ -199,6 +204,7 @@ function hubDiscovery(hubs: Record<string, UsbControlDevice>): BenchDiscovery {
     list: async () => ({ devices: [] }),
     onHotplug: () => () => undefined,
     openHub: async (portPath) => hubs[portPath] ?? null,
+    openDevice: async () => null,
     close: async () => undefined,
   };
 }
