@@ -37,6 +37,7 @@ export const ErrorCodes = {
   FLASH_VERIFY_FAILED: { kind: 'infrastructure', summary: 'flash contents differ from the image after writing (MD5)' },
   FLASH_PROTOCOL: { kind: 'infrastructure', summary: 'the ROM loader or flasher stub failed a command' },
   USB_UNAVAILABLE: { kind: 'infrastructure', summary: 'the host sees no USB bus (container, missing /sys/bus/usb, no permission)' },
+  USB_TRANSFER_FAILED: { kind: 'infrastructure', summary: "a USB transfer, claim or open on a board's device was refused, failed or stalled where success was required" },
   HUB_NOT_FOUND: { kind: 'infrastructure', summary: 'the hub a board sits on is not enumerated' },
   HUB_NO_PORT_POWER: { kind: 'bad-input', summary: 'a hub (or root port) cannot switch power per port' },
   HUB_REQUEST_FAILED: { kind: 'infrastructure', summary: 'a hub class request stalled, failed, or did not take effect' },

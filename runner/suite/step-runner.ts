@@ -6,7 +6,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../repl/clock.ts';
 import { sleep } from '../repl/clock.ts';
+import type { BenchUsb } from '../bench/bench-usb.ts';
 import { isHilError } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { recoverBoard, type RecoveryRung } from './recovery-ladder.ts';
+import { UsbHostSteps } from './usb-host-steps.ts';
 import type { BoardConnection, Reconnection } from './board-connection.ts';
 import { parseProperties, tracebackSummary } from './board-script.ts';
 import type { BoardStep } from './suite-manifest.ts';
@@ -20,9 +24,21 @@ export interface StepsResult {
 /** Hold EN low this long for a hard reset (esptool's hard reset uses 100 ms). */
 const EN_PULSE_MS = 100;
 
+/** What the host-side steps need from the bench. */
+export interface StepRunnerBench {
+  usb: BenchUsb | undefined;
+  logger: Logger;
+}
+
 export class StepRunner {
+  readonly #usbSteps: UsbHostSteps;
+  readonly #bench: StepRunnerBench;
+
   constructor(private readonly scripts: ReadonlyMap<string, string>, private readonly clock: Clock,
-    private readonly expectedFirmwareVersion?: string) {}
+    private readonly expectedFirmwareVersion?: string, bench: StepRunnerBench = { usb: undefined, logger: silentLogger() }) {
+    this.#bench = bench;
+    this.#usbSteps = new UsbHostSteps(bench.usb, clock);
+  }
 
   /** Runs `steps` in order on `board`, stopping at the first failure. */
   async run(steps: readonly BoardStep[], board: BoardConnection, signal?: AbortSignal): Promise<StepsResult> {
@@ -46,6 +62,10 @@ export class StepRunner {
       try {
         result = await board.repl.exec(code, { timeoutMs: step.timeoutMs, ...(signal ? { signal } : {}) });
       } catch (err: unknown) {
+        if (step.expectReplPortGone && isHilError(err, 'LINK_GONE')) {
+          properties[`${step.exec}.execMs`] = String(this.clock.now() - startedAt);
+          return this.#usbSteps.waitWithoutSerial(board.endpoint, step.timeoutMs, properties);
+        }
         if (!step.reconnect || !isHilError(err, 'LINK_GONE')) throw err;
         const reconnection = await board.reconnect({ deadlineMs: step.timeoutMs, ...(signal ? { signal } : {}) });
         properties[`${step.exec}.execMs`] = String(this.clock.now() - startedAt);
@@ -54,6 +74,9 @@ export class StepRunner {
       }
       const { stdout, stderr } = result;
       properties[`${step.exec}.execMs`] = String(this.clock.now() - startedAt);
+      if (step.expectReplPortGone && stderr === '') {
+        return { message: `${step.exec}: the board's REPL port stayed up, but the script was expected to remove it`, details: stdout };
+      }
       Object.assign(properties, parseProperties(stdout));
       if (stderr !== '') {
         return { message: `${step.exec}: ${tracebackSummary(stderr)}`, details: `${stderr}${stdout ? `\n--- stdout ---\n${stdout}` : ''}` };
@@ -91,7 +114,25 @@ export class StepRunner {
       if (reconnection) recordReconnection(properties, reconnection);
       return undefined;
     }
+    if ('usb-descriptors' in step) return this.#usbSteps.descriptors(board.endpoint, step['usb-descriptors'], properties);
+    if ('usb-control-echo' in step) return this.#usbSteps.controlEcho(board.endpoint, step['usb-control-echo'], properties);
+    if ('usb-bulk-loopback' in step) return this.#usbSteps.bulkLoopback(board.endpoint, step['usb-bulk-loopback'], properties);
+    if ('recover' in step) return this.recover(board, step.recover, properties, signal);
     return this.fileRoundTrip(step['file-roundtrip'], board, properties);
+  }
+
+  /** The recovery ladder as a step: which rung brought the REPL back. */
+  private async recover(board: BoardConnection, options: { expectRung?: RecoveryRung | undefined; timeoutMs: number }, properties: Record<string, string>,
+    signal?: AbortSignal): Promise<StepsResult['failure']> {
+    const rung = await recoverBoard(board, {
+      usb: this.#bench.usb, clock: this.clock, logger: this.#bench.logger, bootTimeoutMs: options.timeoutMs, reconnectTimeoutMs: 1000, powerOffMs: 500,
+      ...(signal ? { signal } : {}),
+    });
+    properties['recoveredBy'] = rung;
+    if (options.expectRung !== undefined && rung !== options.expectRung) {
+      return { message: `the board came back at the ${rung} rung, expected ${options.expectRung}`, details: '' };
+    }
+    return undefined;
   }
 
   /**

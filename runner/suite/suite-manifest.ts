@@ -28,7 +28,13 @@ const execStep = z.object({
   exec: z.string().regex(/^[\w./-]+\.py$/, 'must be a .py file inside the suite folder'),
   timeoutMs: timeoutMs.default(10_000),
   reconnect: z.boolean().default(false),
-}).strict();
+  /**
+   * The script removes the board's REPL port (a runtime device with `BUILTIN_NONE`): the link must
+   * drop and the board must come back on the bus without a serial interface (recorded as
+   * `usbIdWithoutRepl`). Later steps talk to it over USB only, until a `recover` step.
+   */
+  expectReplPortGone: z.boolean().default(false),
+}).strict().refine((step) => !(step.reconnect && step.expectReplPortGone), { message: 'reconnect and expectReplPortGone exclude each other' });
 
 /**
  * Soft reset from the raw REPL (Ctrl-D) and re-enter it; records `softResetMs`. A board that leaves
@@ -64,7 +70,72 @@ const checkFirmwareVersionStep = z.object({
   'check-firmware-version': z.object({}).strict(),
 }).strict();
 
-export const boardStepSchema = z.union([execStep, softResetStep, hardResetStep, fileRoundTripStep, checkFirmwareVersionStep]);
+const byte = z.number().int().min(0).max(255);
+
+/** What one interface of the board's USB configuration must look like (alternate setting 0). */
+const usbInterfaceExpectation = z.object({
+  number: byte,
+  class: byte,
+  subclass: byte.optional(),
+  protocol: byte.optional(),
+  /** Its endpoint addresses (bit 7 = IN), in descriptor order. */
+  endpoints: z.array(byte).optional(),
+  /** Its iInterface text. */
+  string: z.string().optional(),
+}).strict();
+
+/**
+ * The host reads the board's descriptors by port path (host-side USB view) and checks them: the
+ * interfaces in order, whether the host made a serial port for it, and that nothing in them is what
+ * a host refuses. Records `usbId`, `usbInterfaces` and `usbProblems`.
+ */
+const usbDescriptorsStep = z.object({
+  'usb-descriptors': z.object({
+    serialPort: z.boolean().optional(),
+    interfaces: z.array(usbInterfaceExpectation).min(1).optional(),
+    timeoutMs: timeoutMs.default(5000),
+  }).strict(),
+}).strict();
+
+/**
+ * Vendor control-transfer round trip to the first interface of `interfaceClass`: random bytes out
+ * with request `outRequest`, read back with `inRequest`, compared. Records `controlEchoMs`.
+ */
+const usbControlEchoStep = z.object({
+  'usb-control-echo': z.object({
+    interfaceClass: byte,
+    outRequest: byte,
+    inRequest: byte,
+    sizeBytes: z.number().int().min(1).max(4096).default(64),
+    timeoutMs: timeoutMs.default(5000),
+  }).strict(),
+}).strict();
+
+/**
+ * Bulk loopback through the first interface of `interfaceClass`: its bulk OUT and IN endpoints, one
+ * packet at a time, each read back and compared. Records `bulkLoopbackMs` and `bulkLoopbackBytesPerSecond`.
+ */
+const usbBulkLoopbackStep = z.object({
+  'usb-bulk-loopback': z.object({
+    interfaceClass: byte,
+    sizeBytes: z.number().int().min(1).max(1024 * 1024).default(4096),
+    timeoutMs: timeoutMs.default(10_000),
+  }).strict(),
+}).strict();
+
+/**
+ * Climbs the recovery ladder (interrupt → soft reset → hard reset → hub port power cycle) until the
+ * board answers at the raw prompt again; records `recoveredBy`. `expectRung` makes the rung a check.
+ */
+const recoverStep = z.object({
+  recover: z.object({
+    expectRung: z.enum(['interrupt', 'soft-reset', 'hard-reset', 'power-cycle']).optional(),
+    timeoutMs: timeoutMs.default(30_000),
+  }).strict(),
+}).strict();
+
+export const boardStepSchema = z.union([execStep, softResetStep, hardResetStep, fileRoundTripStep, checkFirmwareVersionStep,
+  usbDescriptorsStep, usbControlEchoStep, usbBulkLoopbackStep, recoverStep]);
 
 // Bench steps act on the whole board set from the host side (USB topology, hub port power); they run
 // once per set, not once per board, and need the bench's USB view (skipped with the reason without one).
@@ -115,7 +186,8 @@ const multitestStep = z.object({
 
 export const stepSchema = z.union([boardStepSchema, benchStepSchema, multitestStep], {
   error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} }, { file-roundtrip: { path } }, ' +
-    '{ check-firmware-version: {} }, { usb-power-cycle: {} }, { usb-unique-serials: {} }, { usb-identify: {} } or { multitest: file.py }',
+    '{ check-firmware-version: {} }, { usb-descriptors: {} }, { usb-control-echo: {…} }, { usb-bulk-loopback: {…} }, { recover: {} }, ' +
+    '{ usb-power-cycle: {} }, { usb-unique-serials: {} }, { usb-identify: {} } or { multitest: file.py }',
 });
 
 /** True for a `multitest` step. */

@@ -148,7 +148,7 @@ async function runBoardSet(suite: LoadedSuite, set: BoardEndpoint[], suiteId: st
   const connectError = set.map((endpoint) => connectErrors.get(endpoint.boardId)).find((err) => err !== undefined);
   let brokenReason: string | undefined = connectError === undefined ? undefined : `board unavailable: ${errorText(connectError)}`;
   let brokenDetails: string | undefined = connectError === undefined ? undefined : errorDetails(connectError);
-  const stepRunner = new StepRunner(suite.scripts, clock, context.expectedFirmwareVersion);
+  const stepRunner = new StepRunner(suite.scripts, clock, context.expectedFirmwareVersion, { usb: context.bench.usb, logger: context.logger });
   const benchStepRunner = new BenchStepRunner({
     usb: context.bench.usb, openLink: context.openLink ?? openLink, logger: context.logger, clock,
     ...(context.signal ? { signal: context.signal } : {}),

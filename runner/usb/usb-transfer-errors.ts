@@ -8,12 +8,8 @@ import { HilError, type ErrorCode } from '../errors.ts';
 import { hexByte } from './descriptors/descriptor-format.ts';
 import type { UsbControlSetup } from './usb-control-device.ts';
 
-/**
- * Code of a transfer, claim or open the device or host refused. The catalogue has no USB transfer
- * code yet (USB_TRANSFER_FAILED is proposed); USB_UNAVAILABLE — "the host cannot use USB here" — is
- * the nearest, and changing this constant is all a new code needs.
- */
-export const USB_TRANSFER_ERROR_CODE: ErrorCode = 'USB_UNAVAILABLE';
+/** Code of a transfer, claim or open the device or host refused (or a stall where success was required). */
+export const USB_TRANSFER_ERROR_CODE: ErrorCode = 'USB_TRANSFER_FAILED';
 
 /** `vendor request 0x01 to interface 2 (wValue 0x0000, wIndex 0x0002)`: a control request for a person. */
 export function describeControlRequest(setup: UsbControlSetup): string {

@@ -12,12 +12,28 @@ getcwd = _host.getcwd
 listdir = _host.listdir
 mkdir = _host.mkdir
 remove = _host.remove
-rename = _host.rename
 rmdir = _host.rmdir
 unlink = _host.unlink
 statvfs = _host.statvfs
 mount = _host.mount
 umount = _host.umount
+
+
+
+def rename(old, new):
+    # The WebAssembly build's VfsPosix, mounted at "/", fails to rename absolute paths (ENOENT) although
+    # the same relative paths work; LittleFS on the board takes both. Absolute paths are made relative
+    # to the filesystem root here, which is the board's "/".
+    if old.startswith("/") or new.startswith("/"):
+        cwd = _host.getcwd()
+        _host.chdir("/")
+        try:
+            _host.rename(old.lstrip("/") or "/", new.lstrip("/") or "/")
+        finally:
+            _host.chdir(cwd)
+    else:
+        _host.rename(old, new)
+
 
 _S_IFDIR = 0x4000
 _S_IFREG = 0x8000

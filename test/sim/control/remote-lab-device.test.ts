@@ -35,7 +35,7 @@ describe('UsbDeviceView on a SimLab board', () => {
       expect(summary.functions.map((fn) => [fn.functionClass, fn.interfaces.map((itf) => itf.number)])).toEqual([[0x02, [0, 1]]]);
       expect(await attached.problems()).toEqual([]);
       const refused = await attached.claimInterface(1).then(() => null, (err: unknown) => err);
-      expect(refused).toMatchObject({ code: 'USB_UNAVAILABLE', evidence: { transferError: 'NetworkError', interfaceNumber: 1 } });
+      expect(refused).toMatchObject({ code: 'USB_TRANSFER_FAILED', evidence: { transferError: 'NetworkError', interfaceNumber: 1 } });
       expect((refused as Error).message).toMatch(/Unable to claim interface 1: .*cdc_acm/);
     } finally {
       await local.close();

@@ -69,6 +69,15 @@ describe('os', () => {
     expect(await run(s3, 'import a\nprint(a.x)')).toBe('1\r\n');
   });
 
+  it('renames with absolute and relative paths, from any working directory', async () => {
+    const script = [
+      'open("/a.txt", "w").write("x")', 'os.mkdir("/d")', 'os.chdir("/d")',
+      'os.rename("/a.txt", "/d/b.txt")', 'print(os.listdir("/d"), os.getcwd())',
+      'os.rename("b.txt", "c.txt")', 'os.chdir("/")', 'os.rename("d/c.txt", "/a.txt")', 'print("a.txt" in os.listdir("/"), os.listdir("/d"))',
+    ].join('\n');
+    expect(await run(s3, script)).toBe("['b.txt'] /d\r\nTrue []\r\n");
+  });
+
   it('raises OSError with the board\'s errno numbers', async () => {
     const { stderr } = await s3.execRaw('open("/missing.txt")');
     expect(stderr).toMatch(/OSError: \[Errno 2\] ENOENT\r\n$/);
