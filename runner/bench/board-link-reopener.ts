@@ -121,14 +121,17 @@ async function waitForSerialDevice(usb: BenchUsb, endpoint: BoardEndpoint, targe
     const { settled } = await watch.waitSettled(Math.max(0, budgetMs), settleMs, signal);
     const device = settled[0]?.device;
     if (device?.serial) return { url: device.serial.url, ttyPath: device.serial.ttyPath };
-    throw notBack(endpoint, watch.lastSeen(endpoint.portPath), budgetMs);
+    throw notBack(endpoint, watch.lastSeen(endpoint.portPath), budgetMs, watch.lastFailure(endpoint.portPath));
   } finally {
     stop();
   }
 }
 
-function notBack(endpoint: BoardEndpoint, seen: DiscoveredUsbDevice | null, budgetMs: number): HilError {
-  const evidence = { boardId: endpoint.boardId, portPath: endpoint.portPath, phase: 'reconnect' };
+function notBack(endpoint: BoardEndpoint, seen: DiscoveredUsbDevice | null, budgetMs: number, refused: string | undefined): HilError {
+  const evidence = { boardId: endpoint.boardId, portPath: endpoint.portPath, phase: 'reconnect', ...(refused !== undefined ? { enumerationFailure: refused } : {}) };
+  if (seen === null && refused !== undefined) {
+    return new HilError('BOARD_NOT_ENUMERATED', `${endpoint.boardId} at ${endpoint.portPath}: the host refused to enumerate the board's USB device: ${refused}`, evidence);
+  }
   if (seen !== null && seen.serial === null) {
     return new HilError('BOARD_NOT_ENUMERATED', `${endpoint.boardId} at ${endpoint.portPath} is on the bus as ${usbIdOf(seen)} but has no serial ` +
       'interface: its REPL port is gone (a runtime USB device without the built-in CDC?)', evidence);

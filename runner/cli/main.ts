@@ -30,6 +30,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       '  hil run suites/espnow                     ESP-NOW multi-board tests (multitest files) on six boards',
       '  hil run path/to/test.py --roles all       one MicroPython multitest file, every assignment of boards',
       '  hil run suites/enumeration                power-cycle every board through its hub port and check enumeration',
+      '  hil run suites/usbdevice suites/soft-reset  machine.USBDevice interfaces seen from the host; soft resets that re-enumerate',
       '  hil boards                                port path, USB identity, MAC, firmware and state of every board',
       '  hil sim --base-port 4000                  serve the virtual lab on ports 4001.. for other tools',
       '',

@@ -184,10 +184,32 @@ const multitestStep = z.object({
   roles: z.union([z.number().int().min(1).max(720), z.literal('all')]).default(1),
 }).strict();
 
-export const stepSchema = z.union([boardStepSchema, benchStepSchema, multitestStep], {
-  error: () => 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} }, { file-roundtrip: { path } }, ' +
-    '{ check-firmware-version: {} }, { usb-descriptors: {} }, { usb-control-echo: {…} }, { usb-bulk-loopback: {…} }, { recover: {} }, ' +
-    '{ usb-power-cycle: {} }, { usb-unique-serials: {} }, { usb-identify: {} } or { multitest: file.py }',
+const anyStep = z.union([boardStepSchema, benchStepSchema, multitestStep]);
+
+/** Each step kind by the key that names it, so a bad step is reported with its own schema's problems. */
+const STEP_KINDS: readonly (readonly [string, z.ZodType])[] = [
+  ['exec', execStep], ['soft-reset', softResetStep], ['hard-reset', hardResetStep], ['file-roundtrip', fileRoundTripStep],
+  ['check-firmware-version', checkFirmwareVersionStep], ['usb-descriptors', usbDescriptorsStep], ['usb-control-echo', usbControlEchoStep],
+  ['usb-bulk-loopback', usbBulkLoopbackStep], ['recover', recoverStep], ['usb-power-cycle', usbPowerCycleStep],
+  ['usb-unique-serials', usbUniqueSerialsStep], ['usb-identify', usbIdentifyStep], ['multitest', multitestStep],
+];
+
+const ONE_STEP_MESSAGE = 'must be one step: { exec: file.py }, { soft-reset: {} }, { hard-reset: {} }, { file-roundtrip: { path } }, ' +
+  '{ check-firmware-version: {} }, { usb-descriptors: {} }, { usb-control-echo: {…} }, { usb-bulk-loopback: {…} }, { recover: {} }, ' +
+  '{ usb-power-cycle: {} }, { usb-unique-serials: {} }, { usb-identify: {} } or { multitest: file.py }';
+
+export const stepSchema = z.unknown().transform((value, ctx): z.output<typeof anyStep> => {
+  const kind = typeof value === 'object' && value !== null ? STEP_KINDS.find(([key]) => key in value) : undefined;
+  if (kind === undefined) {
+    ctx.addIssue({ code: 'custom', message: ONE_STEP_MESSAGE });
+    return z.NEVER;
+  }
+  const parsed = kind[1].safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  }
+  return anyStep.parse(parsed.data);
 });
 
 /** True for a `multitest` step. */

@@ -38,7 +38,7 @@ function fakeUsb(initial: DiscoveredUsbDevice[] = []): BenchUsb & { emit(event: 
     close: async () => undefined,
     emit(event) {
       if (event.type === 'attach') devices.splice(0, devices.length, event.device);
-      else devices.splice(0);
+      else if (event.type === 'detach') devices.splice(0);
       for (const listener of listeners) listener(event);
     },
   };
@@ -81,6 +81,16 @@ describe('createBoardLinkReopener', () => {
     const err = await reopen(endpoint, { deadlineMs: 200 }).catch((e: unknown) => e);
     expect(isHilError(err, 'BOARD_NOT_ENUMERATED')).toBe(true);
     expect((err as Error).message).toMatch(/no serial interface: its REPL port is gone/);
+  });
+
+  it('says why when the host refused to enumerate the device', async () => {
+    const usb = fakeUsb();
+    const reopen = createBoardLinkReopener({ usb, openLink: fakeOpener([]), clock: systemClock, logger: silentLogger() });
+    const pending = reopen(endpoint, { deadlineMs: 200 }).catch((e: unknown) => e);
+    setTimeout(() => usb.emit({ type: 'enumeration-failed', atMs: 0, portPath: '1-1.2', reason: 'bNumInterfaces 2 but 3 interfaces', codes: ['num-interfaces-mismatch'] }), 20);
+    const err = await pending;
+    expect(isHilError(err, 'BOARD_NOT_ENUMERATED')).toBe(true);
+    expect((err as Error).message).toMatch(/host refused to enumerate the board's USB device: bNumInterfaces 2 but 3 interfaces/);
   });
 
   it('with any-serial accepts the ROM device, and retries an open that fails until the deadline', async () => {

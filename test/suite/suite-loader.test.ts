@@ -31,6 +31,41 @@ describe('suite loader', () => {
     expect(loadSuite('suites/smoke', root).dir).toBe(suite.dir);
   });
 
+  it('loads the USB suites with their host-side steps and defaults', () => {
+    const repo = join(import.meta.dirname, '..', '..');
+    const usb = loadSuite('suites/usbdevice', repo);
+    const steps = usb.manifest.tests.flatMap((t) => t.steps);
+    expect(steps).toContainEqual({ 'usb-bulk-loopback': { interfaceClass: 0xff, sizeBytes: 4096, timeoutMs: 10_000 } });
+    expect(steps).toContainEqual({ recover: { expectRung: 'power-cycle', timeoutMs: 30_000 } });
+    expect(steps).toContainEqual({ exec: 'builtin_none.py', timeoutMs: 10_000, reconnect: false, expectReplPortGone: true });
+    const soft = loadSuite('suites/soft-reset', repo);
+    expect(soft.manifest.tests[1]!.steps[0]).toEqual({ 'soft-reset': { via: 'machine.soft_reset', timeoutMs: 10_000, expectReconnect: false } });
+  });
+
+  it('refuses bad USB steps as bad input, naming each problem', () => {
+    const dir = writeSuite('bad-usb', `
+name: bad-usb
+tests:
+  - name: t
+    steps:
+      - exec: a.py
+        reconnect: true
+        expectReplPortGone: true
+      - soft-reset: { via: reboot }
+      - usb-control-echo: { interfaceClass: 300, outRequest: 1, inRequest: 2 }
+`, { 'a.py': '' });
+    expect(() => loadSuite(dir, root)).toThrow(expect.objectContaining({ code: 'SUITE_INVALID' }));
+    let message = '';
+    try {
+      loadSuite(dir, root);
+    } catch (err: unknown) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('tests.0.steps.0: reconnect and expectReplPortGone exclude each other');
+    expect(message).toMatch(/tests\.0\.steps\.1\.soft-reset\.via: Invalid option: expected one of "ctrl-d"/);
+    expect(message).toMatch(/tests\.0\.steps\.2\.usb-control-echo\.interfaceClass: .*255/);
+  });
+
   it('reports an unknown suite path naming where it looked', () => {
     expect(() => loadSuite('suites/nope', root)).toThrow(expect.objectContaining({ code: 'SUITE_NOT_FOUND' }));
     expect(() => loadSuite('./nowhere', root)).toThrow(/unknown suite "\.\/nowhere": no suite\.yaml found/);
