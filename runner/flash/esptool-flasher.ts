@@ -38,12 +38,19 @@ class LinkTransport extends Transport {
   readonly #log: Logger;
   readonly #waiters = new Set<() => void>();
   readonly #stopData: () => void;
+  readonly #stopGone: () => void;
+  /** Set when the link vanished (the board lost power, its tty went away): reads fail at once. */
+  #gone: HilError | null = null;
 
   constructor(device: SerialLinkWebSerialPort, link: SerialLink, log: Logger) {
     // esptool-js types the device as Web Serial's SerialPort; the shim implements the members it uses (§11.2).
     super(device as unknown as ConstructorParameters<typeof Transport>[0], false);
     this.#log = log;
     this.#stopData = link.onData(() => {
+      for (const wake of [...this.#waiters]) wake();
+    });
+    this.#stopGone = link.onGone((err) => {
+      this.#gone = new HilError('LINK_GONE', `${link.url}: link vanished while flashing: ${err.message}`, { portPath: link.url }, { cause: err });
       for (const wake of [...this.#waiters]) wake();
     });
   }
@@ -54,6 +61,7 @@ class LinkTransport extends Transport {
 
   override async read(timeout: number): Promise<Uint8Array> {
     if (this.inWaiting() === 0) await this.#bytesArrive(timeout);
+    if (this.#gone !== null && this.inWaiting() === 0) throw this.#gone;
     // Nothing within the timeout: esptool-js's own read then fails at once with its usual error.
     return super.read(this.inWaiting() === 0 ? 0 : timeout);
   }
@@ -61,13 +69,14 @@ class LinkTransport extends Transport {
   /** Stops listening to the link. */
   dispose(): void {
     this.#stopData();
+    this.#stopGone();
     for (const wake of [...this.#waiters]) wake();
   }
 
   /** Resolves once esptool-js's read loop has buffered bytes from the link, or after `timeoutMs`. */
   async #bytesArrive(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.inWaiting() === 0 && Date.now() < deadline) {
+    while (this.inWaiting() === 0 && this.#gone === null && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);

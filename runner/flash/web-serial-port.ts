@@ -90,6 +90,7 @@ export class SerialLinkWebSerialPort {
       await this.#link.setBaudRate(options.baudRate);
     }
     const link = this.#link;
+    const port = this;
     let stopData: (() => void) | null = null;
     let stopGone: (() => void) | null = null;
     const detach = (): void => {
@@ -107,6 +108,10 @@ export class SerialLinkWebSerialPort {
         stopGone = link.onGone((err) => {
           detach();
           controller.error(new HilError('LINK_GONE', `${link.url}: link vanished while flashing`, {}, { cause: err }));
+          // Web Serial: a lost device's streams go away, so a writer left locked by a failed write does
+          // not keep esptool-js's disconnect waiting for the lock forever.
+          port.readable = null;
+          port.writable = null;
         });
       },
       // Cancelling the stream (esptool-js disconnect) must not close the port (§B.6).

@@ -25,6 +25,9 @@ import { silentLogger } from '../../runner/logger.ts';
 import type { SimBoard } from '../../sim/board/sim-board.ts';
 import { buildFirmware } from '../../sim/firmware/image-builder.ts';
 import { SimLab, type SimLabBoardSpec } from '../../sim/sim-lab.ts';
+import { createBoardLinkReopener } from '../../runner/bench/board-link-reopener.ts';
+import { DiscoveryBenchUsb } from '../../runner/bench/discovery-bench-usb.ts';
+import { systemClock } from '../../runner/repl/clock.ts';
 import { fakeHostFactory } from '../sim/board/fake-micropython-host.ts';
 
 const FLASH_BYTES = 4 * 2 ** 20;
@@ -112,10 +115,15 @@ describe('flashing faults against the virtual lab (RFC 2217, ESP32)', () => {
     expect(err.message).toContain('write');
     expect(err.evidence).toMatchObject({ boardId: 'f1', portPath: '1-1.1', region: 'app', phase: 'write' });
     expect(board.state).toBe('off');
-    expect(link.isOpen).toBe(true);
+    // Without power the CP2104 leaves the bus too: its tty — the lab's RFC 2217 client — is gone.
+    await until(() => !link.isOpen, 'the link to go with the board');
 
-    // The board comes back (it may boot-loop on the half-written app; the flasher's reset handles that).
+    // The board comes back (it may boot-loop on the half-written app; the flasher's reset handles that),
+    // and is found again by its port path.
     board.powerOn();
+    const reopen = createBoardLinkReopener({ usb: new DiscoveryBenchUsb(lab.discovery), openLink: openRfc2217Link, clock: systemClock, logger: silentLogger() });
+    link = (await reopen(endpointOf(lab), { deadlineMs: 10_000, target: 'any-serial' })).link;
+    request.link = link;
     await until(() => board.state !== 'reset', 'the board to leave reset');
 
     const events: FlashProgressEvent[] = [];

@@ -98,10 +98,16 @@ describe('SerialLinkWebSerialPort', () => {
     await port.open({ baudRate: 115200 });
     await expect(port.open({ baudRate: 115200 })).rejects.toThrow(/already open/);
     const reader = port.readable!.getReader();
+    const writer = port.writable!.getWriter();
     const pending = reader.read();
     link.vanish();
     const err: unknown = await pending.then(() => null, (e: unknown) => e);
     expect(isHilError(err, 'LINK_GONE')).toBe(true);
+    // As in Web Serial, a lost device's streams are gone: a writer still holding its lock (esptool-js
+    // after a failed write) does not leave the port looking locked.
+    expect(port.readable).toBeNull();
+    expect(port.writable).toBeNull();
+    writer.releaseLock();
     await expect(port.setSignals({ dataTerminalReady: true })).rejects.toSatisfy((e: unknown) => isHilError(e, 'LINK_GONE'));
   });
 });

@@ -16,6 +16,9 @@ import { runMultitest, type RunMultitestOptions } from '../../runner/multitest/m
 import { loadMultitestFile } from '../../runner/multitest/multitest-file.ts';
 import { runMultitestRoles } from '../../runner/multitest/role-assignments.ts';
 import { MicroPythonRepl } from '../../runner/repl/micropython-repl.ts';
+import { createBoardLinkReopener } from '../../runner/bench/board-link-reopener.ts';
+import { DiscoveryBenchUsb } from '../../runner/bench/discovery-bench-usb.ts';
+import { systemClock } from '../../runner/repl/clock.ts';
 import { BoardConnection } from '../../runner/suite/board-connection.ts';
 import { SimLab, type SimLabBoardSpec } from '../../sim/sim-lab.ts';
 
@@ -34,8 +37,10 @@ beforeAll(async () => {
   lab = await SimLab.start({ boards: specs, stateDir: undefined, stockFirmwareVersion: 'v1.24.1', speedFactor: 0 });
   boards = await Promise.all(lab.boards.map((simBoard) => {
     const { spec } = simBoard;
-    const endpoint: BoardEndpoint = { boardId: spec.id, portPath: spec.portPath, chip: spec.chip, usb: spec.usb, linkUrl: simBoard.url, expectedMac: spec.mac };
-    return BoardConnection.connect(endpoint, openLink, silentLogger());
+    const endpoint: BoardEndpoint = { boardId: spec.id, portPath: spec.portPath, chip: spec.chip, usb: spec.usb, linkUrl: simBoard.url, expectedMac: spec.mac,
+      ...(spec.usb === 'native' ? { runtimeUsbId: '303a:4001' } : {}) };
+    const reopen = createBoardLinkReopener({ usb: new DiscoveryBenchUsb(lab.discovery), openLink, clock: systemClock, logger: silentLogger() });
+    return BoardConnection.connect(endpoint, openLink, silentLogger(), { reopen });
   }));
 }, 60_000);
 
@@ -204,15 +209,28 @@ describe('multitest engine on the virtual lab', () => {
   });
 
   it('reports an unannounced reboot as an infrastructure error with the boot log as evidence', async () => {
-    const result = await runMultitest(fixture('unexpected_reboot.py'), boards);
+    // Instance 1 on the bridge ESP32: its tty stays through the reset, so the boot log is the evidence.
+    const result = await runMultitest(fixture('unexpected_reboot.py'), [boards[1]!, boards[0]!]);
     expect(result.verdict).toBe('error');
     expect(result.error?.code).toBe('BOARD_REBOOTED');
     expect(result.error?.kind).toBe('infrastructure');
-    expect(result.message).toMatch(/^board s1 \(instance1\) rebooted unexpectedly during unexpected_reboot\.py: "ESP-ROM:esp32s3-\d+"/);
-    expect(result.error?.evidence.boardId).toBe('s1');
-    expect(String(result.error?.evidence.consoleTail)).toMatch(/about to reset\nESP-ROM:esp32s3-\d+\n.*\nrst:0x[0-9a-f]+ /);
+    expect(result.message).toMatch(/^board e1 \(instance1\) rebooted unexpectedly during unexpected_reboot\.py: "/);
+    expect(result.error?.evidence.boardId).toBe('e1');
+    expect(String(result.error?.evidence.consoleTail)).toMatch(/about to reset\n(.*\n)*rst:0x[0-9a-f]+ /);
     expect(result.details).toContain('I (27) boot: ESP-IDF');
     expect(result.instances[1]!.lines).toEqual(['about to reset']);
+    await expectBoardsReady();
+  });
+
+  it('reports an unannounced reboot of a native-USB board as its link vanishing; it is found again by port path', async () => {
+    // The S3 leaves the bus when it resets: its tty goes, as on hardware, so there is no boot log to read.
+    const result = await runMultitest(fixture('unexpected_reboot.py'), boards);
+    expect(result.verdict).toBe('error');
+    expect(result.error?.code).toBe('LINK_GONE');
+    expect(result.error?.kind).toBe('infrastructure');
+    expect(result.instances[1]!.lines).toEqual(['about to reset']);
+    const reconnection = await (boards[1] as BoardConnection).reconnect({ deadlineMs: 15_000 });
+    expect(reconnection.attempts).toBe(1);
     await expectBoardsReady();
   });
 
