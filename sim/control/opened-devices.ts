@@ -14,6 +14,7 @@ import { AbandonedInTransfers } from '../../runner/usb/abandoned-in-transfers.ts
 import type { UsbInTransferResult } from '../../runner/usb/usb-control-device.ts';
 import type { UsbTransferDevice } from '../../runner/usb/usb-transfer-device.ts';
 import { Refusal } from './control-request.ts';
+import { openUnlessGone } from './open-unless-gone.ts';
 
 /** One opened device of one enumeration. */
 export interface OpenedDevice {
@@ -109,15 +110,8 @@ export class OpenedDevices {
   }
 
   async #open(portPath: string, enumeration: number, ended: AbortSignal): Promise<OpenedDevice | null> {
-    const device = await this.#discovery.openDevice(portPath);
+    const device = await openUnlessGone(await this.#discovery.openDevice(portPath));
     if (device === null) return null;
-    try {
-      await device.open();
-    } catch (err: unknown) {
-      // WebUSB: the device went away between lookup and open.
-      if (err instanceof DOMException && err.name === 'NotFoundError') return null;
-      throw err;
-    }
     return { portPath, enumeration, device, ended, abandonedIns: new AbandonedInTransfers() };
   }
 

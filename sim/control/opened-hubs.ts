@@ -5,6 +5,7 @@
  */
 import type { BenchDiscovery } from '../../runner/bench/usb-discovery.ts';
 import type { UsbControlDevice } from '../../runner/usb/usb-control-device.ts';
+import { openUnlessGone } from './open-unless-gone.ts';
 
 export class OpenedHubs {
   readonly #discovery: BenchDiscovery;
@@ -53,15 +54,6 @@ export class OpenedHubs {
   }
 
   async #open(portPath: string): Promise<UsbControlDevice | null> {
-    const device = await this.#discovery.openHub(portPath);
-    if (device === null) return null;
-    try {
-      await device.open();
-    } catch (err: unknown) {
-      // WebUSB: the device went away between lookup and open.
-      if (err instanceof DOMException && err.name === 'NotFoundError') return null;
-      throw err;
-    }
-    return device;
+    return openUnlessGone(await this.#discovery.openHub(portPath));
   }
 }

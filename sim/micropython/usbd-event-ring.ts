@@ -15,20 +15,11 @@
  * - control: u32 id, u8 stage, u8 setup length, setup bytes, u8 has data, u32 data length, data;
  * - xfer-complete: u8 endpoint, u32 length, u8 has data, u32 data length, data.
  *
- * Control words (Int32, `Atomics`): write index (producer only), read index (consumer only) and the
- * bytes in use — the producer adds a record's size after writing it, the consumer subtracts it after
- * reading, so neither side ever sees half a record — and a count of records taken, which a producer
- * waiting for space waits on.
+ * The ring itself is a {@link SharedRecordRing} (records: a u32 payload length, then the payload).
  */
 import type { UsbdFirmwareEvent } from '../usbd/board-usb-port.ts';
+import { SharedRecordRing } from './shared-record-ring.ts';
 
-const WRITE_INDEX = 0;
-const READ_INDEX = 1;
-const USED = 2;
-/** Records taken so far (free-running): what a producer waiting for space waits on. */
-const TAKEN = 3;
-const CONTROL_WORDS = 4;
-const HEADER_OFFSET = CONTROL_WORDS * 4;
 const SIZE_BYTES = 4;
 
 /** Default capacity: many full-speed packets, and OUT transfers far larger than micropython-lib's. */
@@ -45,26 +36,28 @@ export interface TaggedUsbdEvent {
 
 /** Both ends of the ring; each thread uses only its side's methods. */
 export class UsbdEventRing {
-  /** The shared buffer (post it to the worker and {@link UsbdEventRing.attach} it there). */
-  readonly buffer: SharedArrayBuffer;
-  /** Usable bytes. */
-  readonly capacity: number;
-  readonly #control: Int32Array;
-  readonly #data: Uint8Array;
+  readonly #ring: SharedRecordRing;
 
-  private constructor(buffer: SharedArrayBuffer) {
-    this.buffer = buffer;
-    this.capacity = buffer.byteLength - HEADER_OFFSET;
-    this.#control = new Int32Array(buffer, 0, CONTROL_WORDS);
-    this.#data = new Uint8Array(buffer, HEADER_OFFSET);
+  private constructor(ring: SharedRecordRing) {
+    this.#ring = ring;
   }
 
   static create(capacityBytes = DEFAULT_USBD_RING_CAPACITY): UsbdEventRing {
-    return new UsbdEventRing(new SharedArrayBuffer(HEADER_OFFSET + Math.max(1, Math.floor(capacityBytes))));
+    return new UsbdEventRing(SharedRecordRing.create(Math.max(1, capacityBytes)));
   }
 
   static attach(buffer: SharedArrayBuffer): UsbdEventRing {
-    return new UsbdEventRing(buffer);
+    return new UsbdEventRing(SharedRecordRing.attach(buffer));
+  }
+
+  /** The shared buffer (post it to the worker and {@link UsbdEventRing.attach} it there). */
+  get buffer(): SharedArrayBuffer {
+    return this.#ring.buffer;
+  }
+
+  /** Usable bytes. */
+  get capacity(): number {
+    return this.#ring.capacity;
   }
 
   // ---- producer (host thread) ----
@@ -84,71 +77,34 @@ export class UsbdEventRing {
     if (size > this.capacity) {
       throw new RangeError(`USB event ${event.kind} needs ${size} bytes, more than the event ring's ${this.capacity}`);
     }
-    if (Atomics.load(this.#control, USED) + size > this.capacity) return false;
     const sizeBytes = new Uint8Array(SIZE_BYTES);
     new DataView(sizeBytes.buffer).setUint32(0, payload.length, true);
-    let index = Atomics.load(this.#control, WRITE_INDEX);
-    index = this.#put(index, sizeBytes);
-    index = this.#put(index, payload);
-    Atomics.store(this.#control, WRITE_INDEX, index);
-    Atomics.add(this.#control, USED, size);
-    return true;
+    return this.#ring.write([sizeBytes, payload]);
   }
 
   /** The consumer's progress; read it before an {@link offer} that may fail, for {@link waitForSpace}. */
   readMark(): number {
-    return Atomics.load(this.#control, TAKEN);
+    return this.#ring.takenMark();
   }
 
   /** Resolves once the consumer has taken something since `seen` was read with {@link readMark}. */
-  async waitForSpace(seen: number): Promise<void> {
-    const result = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.#control, TAKEN, seen);
-    if (result.async) await result.value;
+  waitForSpace(seen: number): Promise<void> {
+    return this.#ring.waitForTaken(seen);
   }
 
   // ---- consumer (worker) ----
 
   /** Bytes in use (0 when no event is waiting). */
   used(): number {
-    return Atomics.load(this.#control, USED);
+    return this.#ring.used();
   }
 
   /** Takes the oldest event, or null when none is waiting. */
   take(): TaggedUsbdEvent | null {
-    if (this.used() < SIZE_BYTES) return null;
-    let index = Atomics.load(this.#control, READ_INDEX);
-    const sizeBytes = new Uint8Array(SIZE_BYTES);
-    index = this.#get(index, sizeBytes);
-    const payload = new Uint8Array(new DataView(sizeBytes.buffer).getUint32(0, true));
-    index = this.#get(index, payload);
-    Atomics.store(this.#control, READ_INDEX, index);
-    Atomics.sub(this.#control, USED, SIZE_BYTES + payload.length);
-    Atomics.add(this.#control, TAKEN, 1);
-    Atomics.notify(this.#control, TAKEN);
-    return decodeEvent(payload);
-  }
-
-  #put(index: number, bytes: Uint8Array): number {
-    for (const byte of bytes) {
-      this.#data[index] = byte;
-      index = index + 1 === this.capacity ? 0 : index + 1;
-    }
-    return index;
-  }
-
-  #get(index: number, target: Uint8Array): number {
-    for (let i = 0; i < target.length; i++) {
-      target[i] = this.#data[index] ?? 0;
-      index = index + 1 === this.capacity ? 0 : index + 1;
-    }
-    return index;
+    return this.#ring.take((next) => decodeEvent(next(new DataView(next(SIZE_BYTES).buffer).getUint32(0, true))));
   }
 }
 
-/** `Atomics.waitAsync` (ES2024; present in Node 20, missing from the ES2022 typings). */
-interface AtomicsWithWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}
 
 /** Appends little-endian fields to a growing byte list. */
 class RecordWriter {

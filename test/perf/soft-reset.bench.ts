@@ -1,7 +1,7 @@
 /**
  * Soft-reset reconnection benchmark (issue 6): ROUNDS soft resets (Ctrl-D in the raw REPL) of a
  * native-USB ESP32-S3 of the virtual lab (real MicroPython interpreter, modelled USB timing at speed
- * factor 1) whose boot.py configures a runtime USB interface (a HID keyboard beside the built-in
+ * factor 1) whose boot.py configures a runtime USB interface (a vendor interface beside the built-in
  * CDC), so every soft reset takes the device — and its REPL port — off the bus (reference
  * micropython-host-protocols.md §2.4) and the rig must find the board again by port path.
  * Run: `npx tsx test/perf/soft-reset.bench.ts`. Prints figures and ratios; asserts nothing.
@@ -35,10 +35,11 @@ try {
   const endpoint = { boardId: 's3', portPath: PORT_PATH, chip: 'esp32s3' as const, usb: 'native' as const, linkUrl: lab.boards[0]!.url, expectedMac: undefined, runtimeUsbId: '303a:4001' };
   const reopen = createBoardLinkReopener({ usb, openLink, clock: systemClock, logger: silentLogger() });
   const board = await BoardConnection.connect(endpoint, openLink, silentLogger(), { reopen });
-  // The soft-reset suite's boot.py: a runtime HID keyboard brought up at every boot.
-  const install = readFileSync(new URL('../../suites/soft-reset/install_boot_device.py', import.meta.url), 'utf8');
-  const installed = await board.repl.exec(install, { timeoutMs: 10_000 });
-  if (installed.stderr !== '') throw new Error(`installing boot.py failed: ${installed.stderr}`);
+  // The soft-reset suite's boot.py: a runtime vendor interface brought up at every boot.
+  for (const script of ['device_source.py', 'install_boot_device.py']) {
+    const installed = await board.repl.exec(readFileSync(new URL(`../../suites/soft-reset/${script}`, import.meta.url), 'utf8'), { timeoutMs: 10_000 });
+    if (installed.stderr !== '') throw new Error(`${script} failed: ${installed.stderr}`);
+  }
   await board.softReset({ timeoutMs: 10_000 }); // the first reset brings the runtime device up
 
   let detachedAt = NaN;

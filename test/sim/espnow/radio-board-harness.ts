@@ -6,6 +6,7 @@ import type { BoardRadioPort } from '../../../sim/micropython/board-radio-port.t
 import type { BoardHardware, FirmwareIdentity } from '../../../sim/micropython/micropython-host.ts';
 import { WasmMicroPythonHost } from '../../../sim/micropython/wasm-micropython-host.ts';
 import { FIRMWARE, MemoryFilesystemStore } from '../micropython/host-harness.ts';
+import { RawReplTestConsole } from '../micropython/raw-repl-test-console.ts';
 
 const EXPECT_TIMEOUT_MS = 10_000;
 
@@ -18,12 +19,13 @@ export interface RadioBoardOptions {
 }
 
 /** A running board in the raw REPL. */
-export class RadioBoard {
+export class RadioBoard extends RawReplTestConsole {
   readonly host: WasmMicroPythonHost;
   #received = '';
   #waiters: (() => void)[] = [];
 
   private constructor(host: WasmMicroPythonHost) {
+    super();
     this.host = host;
     host.onOutput((chunk) => {
       this.#received += Buffer.from(chunk).toString('latin1');
@@ -49,9 +51,7 @@ export class RadioBoard {
     });
     const board = new RadioBoard(host);
     await host.start('power-on');
-    await board.readUntil('>>> ');
-    board.send('\r\x01');
-    await board.readUntil('raw REPL; CTRL-B to exit\r\n>');
+    await board.enterRawRepl();
     return board;
   }
 
@@ -79,33 +79,6 @@ export class RadioBoard {
         });
       });
     }
-  }
-
-  /** Starts executing code in the raw REPL without waiting for it to finish. */
-  async begin(code: string): Promise<void> {
-    this.send(`${code}\x04`);
-    await this.readUntil('OK');
-  }
-
-  /** Waits for the code started by {@link begin} to finish: its stdout and stderr. */
-  async finish(): Promise<{ stdout: string; stderr: string }> {
-    const stdout = (await this.readUntil('\x04')).slice(0, -1);
-    const stderr = (await this.readUntil('\x04')).slice(0, -1);
-    await this.readUntil('>');
-    return { stdout, stderr };
-  }
-
-  /** Runs code; returns stdout and stderr. */
-  async exec(code: string): Promise<{ stdout: string; stderr: string }> {
-    await this.begin(code);
-    return this.finish();
-  }
-
-  /** Runs code that must not raise; returns stdout. */
-  async run(code: string): Promise<string> {
-    const { stdout, stderr } = await this.exec(code);
-    if (stderr !== '') throw new Error(`board raised:\n${stderr}`);
-    return stdout;
   }
 
   async stop(): Promise<void> {

@@ -9,6 +9,7 @@ import { encodeFsImage, type FsImageEntry } from '../../../sim/micropython/fs-im
 import type { BoardHardware, FirmwareIdentity } from '../../../sim/micropython/micropython-host.ts';
 import { WasmMicroPythonHost } from '../../../sim/micropython/wasm-micropython-host.ts';
 import { FIRMWARE, MemoryFilesystemStore } from './host-harness.ts';
+import { RawReplTestConsole } from './raw-repl-test-console.ts';
 
 const EXPECT_TIMEOUT_MS = 10_000;
 
@@ -113,7 +114,7 @@ export interface UsbdTestBoardOptions {
 }
 
 /** A started board in the raw REPL. */
-export class UsbdTestBoard {
+export class UsbdTestBoard extends RawReplTestConsole {
   readonly host: WasmMicroPythonHost;
   readonly port: FakeUsbPort | null;
   /** Console output and USB messages as the host thread saw them. */
@@ -121,6 +122,7 @@ export class UsbdTestBoard {
   #received = '';
 
   private constructor(host: WasmMicroPythonHost, port: FakeUsbPort | null) {
+    super();
     this.host = host;
     this.port = port;
     this.timeline = port?.timeline ?? new Timeline();
@@ -152,9 +154,7 @@ export class UsbdTestBoard {
     });
     const board = new UsbdTestBoard(host, port);
     await host.start('power-on');
-    await board.readUntil('>>> ');
-    board.send('\r\x01');
-    await board.readUntil('raw REPL; CTRL-B to exit\r\n>');
+    await board.enterRawRepl();
     return board;
   }
 
@@ -181,33 +181,6 @@ export class UsbdTestBoard {
     const text = this.#received.slice(0, at + pattern.length);
     this.#received = this.#received.slice(at + pattern.length);
     return text;
-  }
-
-  /** Starts code in the raw REPL without waiting for it to finish (see {@link finish}). */
-  async begin(code: string): Promise<void> {
-    this.send(`${code}\x04`);
-    await this.readUntil('OK');
-  }
-
-  /** Waits for the code started by {@link begin}: its stdout and stderr. */
-  async finish(): Promise<{ stdout: string; stderr: string }> {
-    const stdout = (await this.readUntil('\x04')).slice(0, -1);
-    const stderr = (await this.readUntil('\x04')).slice(0, -1);
-    await this.readUntil('>');
-    return { stdout, stderr };
-  }
-
-  /** Runs code in the raw REPL; returns stdout and stderr. */
-  async exec(code: string): Promise<{ stdout: string; stderr: string }> {
-    await this.begin(code);
-    return this.finish();
-  }
-
-  /** Runs code that must not raise; returns stdout. */
-  async run(code: string): Promise<string> {
-    const { stdout, stderr } = await this.exec(code);
-    if (stderr !== '') throw new Error(`board raised:\n${stderr}`);
-    return stdout;
   }
 
   /** Ctrl-D at the raw prompt: soft reset; resolves at the raw banner again. Returns the console text. */
