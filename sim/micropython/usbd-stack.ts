@@ -224,6 +224,9 @@ export class UsbdStack {
           if (!this.#pending.delete(endpointKey(event.endpoint))) continue;
           return event;
         case 'control':
+          // TinyUSB clears an endpoint's halt itself on the host's CLEAR_FEATURE(ENDPOINT_HALT) before the
+          // request reaches the runtime device, so `stall(ep)` reads False afterwards.
+          if (event.stage === 1 && isClearEndpointHalt(event.setup)) this.#stalled.delete(endpointKey(event.setup[4] ?? 0));
           return event;
       }
     }
@@ -300,3 +303,7 @@ export class UsbdStack {
   }
 }
 
+/** A standard CLEAR_FEATURE(ENDPOINT_HALT) to an endpoint: bmRequestType 0x02, bRequest 1, wValue 0. */
+function isClearEndpointHalt(setup: Uint8Array): boolean {
+  return setup[0] === 0x02 && setup[1] === 0x01 && setup[2] === 0 && setup[3] === 0;
+}

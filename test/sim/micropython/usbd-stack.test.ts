@@ -139,6 +139,19 @@ describe('events', () => {
     ]);
   });
 
+  it('a host CLEAR_FEATURE(ENDPOINT_HALT) clears the stall flag before the request reaches Python', () => {
+    const { stack, ring } = harness();
+    stack.activate({ builtin: 'cdc', runtime: RUNTIME });
+    stack.setStall(0x83, true);
+    stack.setStall(0x03, true);
+    expect(stack.isStalled(0x83)).toBe(true);
+    const clearHalt = (endpoint: number): Uint8Array => Uint8Array.of(0x02, 0x01, 0, 0, endpoint, 0, 0, 0);
+    ring.offer(1, { kind: 'control', id: 7, stage: 1, setup: clearHalt(0x83) });
+    expect(stack.takeEvent()).toMatchObject({ kind: 'control', id: 7, stage: 1 });
+    expect(stack.isStalled(0x83)).toBe(false);
+    expect(stack.isStalled(0x03)).toBe(true);
+  });
+
   it('schedules the trampoline once, retries when the schedule queue is full, forgets events without a handler', () => {
     const { stack, ring } = harness();
     stack.activate({ builtin: 'cdc', runtime: RUNTIME });
