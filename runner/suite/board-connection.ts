@@ -8,7 +8,7 @@
  * prompt — without a soft reset, which would undo what the board just set up.
  */
 import type { BoardEndpoint } from '../bench/board-endpoint.ts';
-import type { BoardLinkReopener, ReopenTarget } from '../bench/board-link-reopener.ts';
+import { createBoardLinkReopener, type BoardLinkReopener, type ReopenTarget } from '../bench/board-link-reopener.ts';
 import { HilError, isHilError } from '../errors.ts';
 import type { SerialLink } from '../link/serial-link.ts';
 import type { Logger } from '../logger.ts';
@@ -51,7 +51,7 @@ export interface Reconnection {
 }
 
 export interface ConnectOptions {
-  /** Finds the board again by port path after it re-enumerated; without it, {@link BoardConnection.reconnect} reopens the same URL. */
+  /** Finds the board again by port path after it re-enumerated; default: reopen the same URL (no USB view). */
   reopen?: BoardLinkReopener;
   signal?: AbortSignal;
   /** Measures reconnections; default the system clock. */
@@ -69,8 +69,7 @@ export class BoardConnection {
   #earlierConsole = '';
 
   private constructor(readonly endpoint: BoardEndpoint, link: SerialLink, repl: MicroPythonRepl, facts: BoardFacts,
-    private readonly logger: Logger, private readonly reopen: BoardLinkReopener | undefined, private readonly openLink: LinkOpener,
-    private readonly clock: Clock) {
+    private readonly logger: Logger, private readonly reopen: BoardLinkReopener, private readonly clock: Clock) {
     this.#link = link;
     this.#repl = repl;
     this.#facts = facts;
@@ -94,7 +93,10 @@ export class BoardConnection {
     let connection: BoardConnection | undefined;
     try {
       await repl.enterRawRepl({ softReset: false, timeoutMs: 15_000 });
-      connection = new BoardConnection(endpoint, link, repl, PENDING_FACTS, boardLogger, reopen, openLink, clock ?? systemClock);
+      const time = clock ?? systemClock;
+      // Without a bench USB view the reopener opens the same URL again (see board-link-reopener.ts).
+      const reopener = reopen ?? createBoardLinkReopener({ usb: undefined, openLink, clock: time, logger: boardLogger });
+      connection = new BoardConnection(endpoint, link, repl, PENDING_FACTS, boardLogger, reopener, time);
       // A board left with a runtime USB device (an earlier run, a boot.py) re-enumerates here: followed.
       await connection.softReset({ timeoutMs: 15_000, ...(signal ? { signal } : {}) });
       connection.facts = await readFacts(endpoint, connection.repl);
@@ -127,9 +129,7 @@ export class BoardConnection {
     this.#earlierConsole += this.#repl.consoleText();
     this.#repl.dispose();
     await this.#link.close().catch(() => undefined);
-    const reopened = this.reopen !== undefined
-      ? await this.reopen(this.endpoint, options)
-      : { link: await this.openLink(this.endpoint.linkUrl, { timeoutMs: options.deadlineMs, ...(options.signal ? { signal: options.signal } : {}) }), waitedForDeviceMs: 0, attempts: 1, ttyPath: null };
+    const reopened = await this.reopen(this.endpoint, options);
     this.#link = reopened.link;
     this.#repl = new MicroPythonRepl(reopened.link, { boardId: this.endpoint.boardId, portPath: this.endpoint.portPath, logger: this.logger });
     const left = Math.max(RESYNC_TIMEOUT_MS, options.deadlineMs - (this.clock.now() - startedAt));
